@@ -1,0 +1,127 @@
+"""Frontends: listeners, connection limits and the choice of backend.
+
+Owns the frontend-side keywords (``maxconn``, ``backlog``, ``default_backend``,
+``use_backend``) and, at run time, the frontend's counters, the per-frontend and
+process-wide connection limits (listeners stop accepting when full and resume when a
+session ends), and the hand-off of each accepted connection to a session greenlet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gevent
+
+from .config.model import Proxy, UseBackend
+from .proxy import int_arg, one_arg
+from .registry import FE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
+
+kw = SECTION_KEYWORDS.register
+
+
+@kw("maxconn", FE_SIDE, "<conns>", "max concurrent connections on the frontend")
+def _maxconn(ctx: KwCtx, args: list[str]) -> None:
+    ctx.proxy.maxconn = int_arg(ctx, args, 0)
+
+
+@kw("backlog", FE_SIDE, "<conns>", "listen backlog")
+def _backlog(ctx: KwCtx, args: list[str]) -> None:
+    ctx.proxy.backlog = int_arg(ctx, args, 0)
+
+
+@kw("default_backend", FE_SIDE, "<backend>", "backend used when no use_backend rule matches")
+def _default_backend(ctx: KwCtx, args: list[str]) -> None:
+    ctx.proxy.default_backend = one_arg(ctx, args, "a backend name")
+
+
+@kw("use_backend", FE_SIDE[1:], "<backend> [{if | unless} <condition>]", "switch to a backend when a condition matches")
+def _use_backend(ctx: KwCtx, args: list[str]) -> None:
+    if not args:
+        raise ConfigError("'use_backend' expects a backend_name.")
+    cond = args[1:]
+    if cond and cond[0] not in ("if", "unless"):
+        raise ConfigError(f"'use_backend' : expects 'if' or 'unless' followed by a condition but found '{cond[0]}'.")
+    ctx.proxy.use_backends.append(UseBackend(args[0], cond, ctx.file, ctx.line))
+
+
+class Frontend:
+    """A frontend (or the frontend half of a listen section) at run time."""
+
+    def __init__(self, spec: Proxy, pid: int, process: Any) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.id = spec.id or pid
+        self.mode = spec.mode
+        self.process = process
+        self.listeners: list[Any] = []
+        self.full_listeners: set[Any] = set()
+        self.maxconn = spec.maxconn or process.maxconn
+        self.backlog = spec.backlog
+        self.default_backend: Any = None
+        self.switching: list[tuple[Any, list[str]]] = []  # (backend, condition)
+        self.logger: Any = None
+        self.session_handler: Any = None  # fn(frontend, listener, conn, addr)
+        self.disabled = spec.disabled
+        self.stopping = False
+        # counters
+        self.cur_conn = 0
+        self.max_conn = 0
+        self.cum_conn = 0
+        self.cum_sess = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.denied_conn = 0
+        self.denied_req = 0
+        self.failed_req = 0
+        self.sessions: set[Any] = set()
+
+    # ---- limits ----
+    def may_accept(self) -> bool:
+        if self.cur_conn >= self.maxconn:
+            return False
+        return self.process.may_accept()
+
+    def accepted(self, listener: Any, conn: Any, addr: Any) -> None:
+        self.cur_conn += 1
+        self.cum_conn += 1
+        self.cum_sess += 1
+        if self.cur_conn > self.max_conn:
+            self.max_conn = self.cur_conn
+        self.process.conn_started()
+        gevent.spawn_raw(self.session_handler, self, listener, conn, addr)
+
+    def released(self, listener: Any) -> None:
+        self.cur_conn -= 1
+        listener.released()
+        self.process.conn_ended()
+        if self.full_listeners and self.cur_conn < self.maxconn:
+            for lst in list(self.full_listeners):
+                self.full_listeners.discard(lst)
+                lst.resume()
+
+    # ---- lifecycle ----
+    def start(self) -> None:
+        if self.disabled:
+            return
+        for lst in self.listeners:
+            lst.start()
+
+    def pause(self) -> None:
+        for lst in self.listeners:
+            lst.pause()
+
+    def resume(self) -> None:
+        for lst in self.listeners:
+            lst.unpause()
+
+    def stop(self) -> None:
+        """Soft stop: close listeners; existing sessions finish on their own."""
+        self.stopping = True
+        for lst in self.listeners:
+            lst.close()
+
+    @property
+    def status(self) -> str:
+        if self.disabled or self.stopping:
+            return "STOP"
+        return "OPEN"

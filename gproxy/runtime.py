@@ -1,0 +1,231 @@
+"""Build the running objects from a Model and hold the process-wide state.
+
+``build(model)`` turns the configuration into Frontends (with Listeners), Backends (with
+Servers, balancers and health checks) and wires them together; ``Process`` carries what
+is process-wide: the global connection limit and count, the loggers and the event
+subscribers that turn server state changes into log lines.  Binding sockets and starting
+greenlets happen in ``Process.bind`` / ``Process.start`` so that a build can be inspected
+without side effects.
+"""
+
+from __future__ import annotations
+
+import _socket
+import resource
+import sys
+import time
+from typing import Any
+
+from . import log as logmod
+from .backend import Backend
+from .config.model import Model
+from .diag import Diagnostics
+from .frontend import Frontend
+from .listener import Listener
+from .server import Server
+from .tcp import TcpSessions
+
+DEFAULT_MAXCONN_FALLBACK = 100
+
+
+def raise_nofile() -> int:
+    """Raise RLIMIT_NOFILE to the hard limit; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+class Events:
+    """Turns server and backend state changes into HAProxy's messages (stderr + syslog)."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+
+    def server_event(self, srv: Server, event: str, reason: str) -> None:
+        be = srv.backend
+        who = f"{'Backup Server' if srv.backup else 'Server'} {be.name}/{srv.name}"
+        act, bck = be.active_count()
+        why = f", reason: {reason}" if reason else ""
+        if event == "down":
+            msg = (
+                f"{who} is DOWN{why}. {act} active and {bck} backup servers left. "
+                f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue."
+            )
+            level = logmod.LOG_ALERT
+        elif event == "up":
+            msg = f"{who} is UP{why}. {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
+            level = logmod.LOG_NOTICE
+        elif event == "maint":
+            msg = (
+                f"{who} is going DOWN for maintenance{why}. {act} active and {bck} backup servers left. "
+                f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue."
+            )
+            level = logmod.LOG_NOTICE
+        elif event == "ready":
+            msg = f"{who} is UP/READY (leaving forced maintenance). {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
+            level = logmod.LOG_NOTICE
+        elif event == "drain":
+            msg = f"{who} is UP/DRAIN{why}. {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
+            level = logmod.LOG_NOTICE
+        else:
+            msg = f"{who} is {event.upper()}{why}."
+            level = logmod.LOG_NOTICE
+        self.process.runtime_message(be.logger, level, msg, "WARNING" if event == "down" else "NOTICE")
+
+    def no_server(self, be: Backend) -> None:
+        self.process.runtime_message(
+            be.logger, logmod.LOG_EMERG, f"backend {be.name} has no server available!", "ALERT",
+            stderr_text=f"backend '{be.name}' has no server available!",
+        )
+
+    def internal_error(self, sess: Any) -> None:
+        import traceback
+
+        if not self.process.quiet:
+            traceback.print_exc(file=sys.stderr)
+
+
+class Process:
+    """Process-wide state of one gproxy worker."""
+
+    def __init__(self, model: Model, quiet: bool = False, debug: bool = False) -> None:
+        self.model = model
+        self.quiet = quiet
+        self.debug = debug
+        self.start_time = time.time()
+        self.nofile = raise_nofile()
+        g = model.glob
+        # two fds per proxied connection, plus listeners, checks and a margin
+        fd_max = max(10, (self.nofile - 100) // 2)
+        self.maxconn = min(g.maxconn, fd_max) if g.maxconn else fd_max
+        self.hard_maxconn = self.maxconn
+        self.actconn = 0
+        self.cum_conn = 0
+        self.max_conn_seen = 0
+        self.frontends: list[Frontend] = []
+        self.backends: list[Backend] = []
+        self.listeners: list[Listener] = []
+        self.events = Events(self)
+        self.stopping = False
+        self.full_frontends: set[Frontend] = set()
+        self.tcp = TcpSessions(self)
+        self.loggers: dict[str, Any] = {}
+        self.global_logger = logmod.global_logger(g)
+
+    # ---- global limit ----
+    def may_accept(self) -> bool:
+        return self.actconn < self.maxconn
+
+    def conn_started(self) -> None:
+        self.actconn += 1
+        self.cum_conn += 1
+        if self.actconn > self.max_conn_seen:
+            self.max_conn_seen = self.actconn
+
+    def conn_ended(self) -> None:
+        self.actconn -= 1
+        if self.full_frontends and self.actconn < self.maxconn:
+            for fe in list(self.full_frontends):
+                self.full_frontends.discard(fe)
+                for lst in list(fe.full_listeners):
+                    fe.full_listeners.discard(lst)
+                    lst.resume()
+
+    # ---- messages and logs ----
+    def runtime_message(self, logger: Any, level: int, text: str, label: str, stderr_text: str | None = None) -> None:
+        if not self.quiet:
+            from .diag import line_prefix
+
+            sys.stderr.write(line_prefix(label) + (stderr_text or text) + "\n")
+            sys.stderr.flush()
+        if logger is not None:
+            logger.log(level, text)
+
+    def log_session(self, fe: Frontend, sess: Any) -> None:
+        lg = fe.logger
+        if lg is None:
+            return
+        sess.actconn = self.actconn
+        sess.feconn = fe.cur_conn
+        be = sess.backend
+        sess.beconn = be.cur_sess if be is not None else 0
+        srv = sess.server
+        sess.srvconn = srv.cur_sess if srv is not None else 0
+        lg.session(sess)
+
+
+def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) -> Process:
+    """Runtime objects for a validated Model (no sockets bound yet)."""
+    from . import check as checkmod
+
+    proc = Process(model, quiet=quiet)
+    backends: dict[str, Backend] = {}
+    next_id = 1
+    for spec in model.proxies:
+        pid = spec.id or next_id
+        next_id = max(next_id, pid) + 1
+        fe = be = None
+        if spec.kind in ("backend", "listen"):
+            be = Backend(spec, pid, proc)
+            be.logger = logmod.proxy_logger(spec, model.glob)
+            backends[spec.name] = be
+            proc.backends.append(be)
+            for i, sspec in enumerate(spec.servers, 1):
+                srv = Server(be, sspec, i)
+                resolve_server(srv)
+                srv.subscribers.append(proc.events.server_event)
+                be.add_server(srv)
+                checkmod.attach(srv, spec)
+        if spec.kind in ("frontend", "listen"):
+            fe = Frontend(spec, pid, proc)
+            fe.logger = logmod.proxy_logger(spec, model.glob)
+            t = spec.timeouts
+            fe.t_client = t.get("client", 0) / 1000.0
+            fe.t_client_fin = t.get("client-fin", 0) / 1000.0
+            fe.session_handler = proc.tcp
+            lid = 1
+            for b in spec.binds:
+                for addr in b.addresses:
+                    lst = Listener(fe, b, addr, lid)
+                    lid += 1
+                    fe.listeners.append(lst)
+                    proc.listeners.append(lst)
+            proc.frontends.append(fe)
+            if be is not None:
+                fe.default_backend = be
+    for fe in proc.frontends:
+        name = fe.spec.default_backend
+        if name and name in backends:
+            fe.default_backend = backends[name]
+        for ub in fe.spec.use_backends:
+            if not ub.cond and ub.name in backends:  # an unconditional rule always matches
+                fe.default_backend = backends[ub.name]
+                break
+    return proc
+
+
+def resolve_server(srv: Server) -> None:
+    a = srv.addr
+    if a is None:
+        return
+    if a.family == "unix":
+        srv.family = _socket.AF_UNIX
+        srv.sockaddr = a.host
+        return
+    fam = _socket.AF_INET6 if a.family == "ipv6" else _socket.AF_INET
+    host = a.host or ("::" if fam == _socket.AF_INET6 else "127.0.0.1")
+    try:
+        infos = _socket.getaddrinfo(host, a.port, fam if a.family in ("ipv4", "ipv6") else 0, _socket.SOCK_STREAM)
+    except OSError:
+        infos = []
+    if infos:
+        srv.family = infos[0][0]
+        srv.sockaddr = infos[0][4][:2]
+    else:
+        srv.family = fam
+        srv.sockaddr = (host, a.port)

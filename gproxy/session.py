@@ -1,0 +1,72 @@
+"""One client connection's session record: addresses, chosen backend/server, timers,
+byte counts and termination state, as the log formats and ``show sess`` read them.
+
+Plain attributes only (``__slots__``); the code that fills them lives in ``tcp.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+_next_id = 0
+
+
+class Session:
+    __slots__ = (
+        "id", "accept_ts", "accept_mono", "req_ts",
+        "cli_ip", "cli_port", "fe_ip", "fe_port", "be_ip", "be_port", "srv_ip", "srv_port",
+        "frontend", "listener", "backend", "server",
+        "frontend_name", "fe_ssl", "backend_name", "server_name",
+        "t_idle", "t_handshake", "t_request", "t_queue", "t_connect", "t_response", "t_active", "t_total",
+        "bytes_in", "bytes_out", "status", "term", "term_cookie",
+        "actconn", "feconn", "beconn", "srvconn", "retries", "redispatched", "srv_queue", "be_queue",
+        "req_captures", "res_captures", "cookie_req", "cookie_res", "method", "uri", "version",
+        "unique_id", "pump", "greenlet", "killed",
+    )
+
+    def __init__(self, frontend: Any, listener: Any, cli_addr: Any, fe_addr: Any) -> None:
+        global _next_id
+        _next_id += 1
+        self.id = _next_id
+        self.accept_ts = time.time()
+        self.accept_mono = time.monotonic()
+        self.req_ts = None
+        if isinstance(cli_addr, tuple):
+            self.cli_ip, self.cli_port = cli_addr[0], cli_addr[1]
+        else:
+            self.cli_ip, self.cli_port = "unix", listener.id if listener is not None else 0
+        if isinstance(fe_addr, tuple):
+            self.fe_ip, self.fe_port = fe_addr[0], fe_addr[1]
+        else:
+            self.fe_ip, self.fe_port = "unix", 0
+        self.be_ip = self.be_port = self.srv_ip = self.srv_port = None
+        self.frontend = frontend
+        self.listener = listener
+        self.backend = None
+        self.server = None
+        self.frontend_name = frontend.name
+        self.fe_ssl = False
+        self.backend_name = None
+        self.server_name = None
+        self.t_idle = self.t_handshake = 0
+        self.t_request = self.t_response = self.t_active = -1
+        self.t_queue = self.t_connect = self.t_total = -1
+        self.bytes_in = self.bytes_out = 0
+        self.status = 0
+        self.term = "--"
+        self.term_cookie = "--"
+        self.actconn = self.feconn = self.beconn = self.srvconn = 0
+        self.retries = 0
+        self.redispatched = False
+        self.srv_queue = self.be_queue = 0
+        self.req_captures = self.res_captures = None
+        self.cookie_req = self.cookie_res = None
+        self.method = self.uri = self.version = None
+        self.unique_id = None
+        self.pump = None
+        self.greenlet = None
+        self.killed = ""
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.accept_mono) * 1000)

@@ -1,0 +1,300 @@
+"""``mode tcp`` sessions: accept, pick a server, connect with retries, pump, log.
+
+One greenlet per client connection owns the session's control flow: optional PROXY
+header from the client, backend choice, server choice (balancer, then queue), connect
+with ``retries`` and ``option redispatch``, optional PROXY header to the server; then it
+hands the established pair to ``pump.Pump`` and waits for it to finish, and finally
+releases the server slot, updates counters and emits the log line.
+"""
+
+from __future__ import annotations
+
+import _socket
+import errno
+import time
+from typing import Any
+
+import gevent
+from gevent.hub import Waiter, get_hub
+from gevent.socket import wait_read, wait_write
+
+from . import proxyproto
+from .lb import PickCtx
+from .pump import SWEEPER, Pump
+from .session import Session
+
+SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
+TCP_NODELAY = _socket.TCP_NODELAY
+IPPROTO_TCP = _socket.IPPROTO_TCP
+
+
+class ConnectFailed(Exception):
+    def __init__(self, timeout: bool, err: int = 0) -> None:
+        super().__init__(err)
+        self.timeout = timeout
+        self.err = err
+
+
+def connect_server(srv: Any, timeout: float) -> Any:
+    """Non-blocking connect by resolved address; returns the raw socket or raises ConnectFailed."""
+    sock = _socket.socket(srv.family, _socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        if srv.family != _socket.AF_UNIX:
+            sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+        err = sock.connect_ex(srv.sockaddr)
+        if err in (errno.EINPROGRESS, errno.EAGAIN):
+            try:
+                wait_write(sock.fileno(), timeout=timeout or None, timeout_exc=_TIMEOUT)
+            except _ConnTimeout:
+                raise ConnectFailed(True) from None
+            err = sock.getsockopt(SOL_SOCKET, SO_ERROR)
+        if err:
+            raise ConnectFailed(False, err)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+class _ConnTimeout(Exception):
+    pass
+
+
+_TIMEOUT = _ConnTimeout()
+
+
+def read_proxy_header(conn: Any, timeout: float) -> tuple[bytes, Any, Any]:
+    """Read a PROXY v1/v2 header from the client; returns (extra_bytes, src, dst)."""
+    buf = b""
+    deadline = time.monotonic() + (timeout or 3600.0)
+    while True:
+        try:
+            chunk = conn.recv(256 if not buf else 512, _socket.MSG_PEEK)
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise proxyproto.ProxyError("timeout") from None
+            wait_read(conn.fileno(), timeout=left, timeout_exc=proxyproto.ProxyError("timeout"))
+            continue
+        if not chunk:
+            raise proxyproto.ProxyError("closed")
+        res = proxyproto.parse(chunk)
+        if res is None:
+            if chunk == buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise proxyproto.ProxyError("timeout")
+                gevent.sleep(0.005)
+            buf = chunk
+            continue
+        n, src, dst = res
+        conn.recv(n)  # consume exactly the header
+        return b"", src, dst
+
+
+def _ignore(term: str) -> None:
+    pass
+
+
+class TcpSessions:
+    """The session handler of every TCP frontend of a process."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+
+    def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
+        sess = Session(fe, listener, addr, None)
+        la = listener.address
+        if la.family in ("ipv4", "ipv6") and la.host and la.host not in ("0.0.0.0", "::"):
+            sess.fe_ip, sess.fe_port = la.host, la.port
+        else:
+            try:
+                fa = conn.getsockname()
+                if isinstance(fa, tuple):
+                    sess.fe_ip, sess.fe_port = fa[0], fa[1]
+            except OSError:
+                pass
+        fe.sessions.add(sess)
+        srv_sock = None
+        be = None
+        srv = None
+        try:
+            if listener.bind_spec.accept_proxy:
+                try:
+                    _, src, dst = read_proxy_header(conn, fe.t_client)
+                except (proxyproto.ProxyError, OSError):
+                    sess.term = "PR"
+                    fe.failed_req += 1
+                    return
+                if src is not None:
+                    sess.cli_ip, sess.cli_port = src
+                    sess.fe_ip, sess.fe_port = dst
+            be = fe.default_backend
+            if be is None:
+                sess.term = "PR"
+                return
+            sess.backend = be
+            sess.backend_name = be.name
+            be.cur_sess += 1
+            be.cum_sess += 1
+            if be.cur_sess > be.max_sess:
+                be.max_sess = be.cur_sess
+            srv, srv_sock = self.connect(sess, be)
+            if srv_sock is None:
+                return
+            self.pump(sess, fe, be, srv, conn, srv_sock)
+        except Exception:  # never let a session bug kill the process; log it
+            sess.term = "ID"
+            self.process.events.internal_error(sess)
+        finally:
+            if srv_sock is not None:
+                srv_sock.close()
+            conn.close()
+            now = time.monotonic()
+            sess.t_total = int((now - sess.accept_mono) * 1000)
+            if srv is not None:
+                self.release(sess, be, srv)
+            if be is not None:
+                be.cur_sess -= 1
+                be.bytes_in += sess.bytes_in
+                be.bytes_out += sess.bytes_out
+            fe.bytes_in += sess.bytes_in
+            fe.bytes_out += sess.bytes_out
+            listener.bytes_in += sess.bytes_in
+            listener.bytes_out += sess.bytes_out
+            fe.sessions.discard(sess)
+            self.process.log_session(fe, sess)
+            fe.released(listener)
+
+    # -------------------------------------------------------------- connect
+    def connect(self, sess: Session, be: Any) -> tuple[Any, Any]:
+        ctx = PickCtx(src=sess.cli_ip)
+        t0 = time.monotonic()
+        prev = None
+        attempt = 0
+        srv = None
+        while True:
+            if srv is None:
+                srv = be.pick(ctx, prev)
+            if srv is None:
+                if be.has_candidates() and not be.queue_limit_reached():
+                    tq = time.monotonic()
+                    sess.be_queue = be.nbpend
+                    woke = be.queue_wait(be.t_queue)
+                    sess.t_queue = int((time.monotonic() - tq) * 1000)
+                    if not woke:
+                        sess.term = "sQ"
+                        return None, None
+                    continue
+                sess.term = "SC"
+                be.failed_conns += 1
+                return None, None
+            if sess.t_queue < 0:
+                sess.t_queue = int((time.monotonic() - t0) * 1000)
+            self.take(sess, be, srv)
+            tc = time.monotonic()
+            try:
+                sock = connect_server(srv, be.t_connect)
+            except ConnectFailed as e:
+                srv.failed_conns += 1
+                be.failed_conns += 1
+                self.release(sess, be, srv)
+                attempt += 1
+                if attempt > be.retries:
+                    sess.term = "sC" if e.timeout else "SC"
+                    sess.t_connect = -1
+                    return None, None
+                sess.retries += 1
+                srv.retries += 1
+                be.retries_count += 1
+                prev = srv
+                rd = be.redispatch
+                if rd is not None and ((rd < 0 and attempt == be.retries) or (rd > 0 and attempt % rd == 0)):
+                    sess.redispatched = True
+                    srv.redispatches += 1
+                    be.redispatches += 1
+                    srv = None
+                    continue
+                if not e.timeout:
+                    pause = min(be.t_connect or 1.0, 1.0)
+                    gevent.sleep(pause)
+                continue
+            sess.t_connect = int((time.monotonic() - tc) * 1000)
+            try:
+                la = sock.getsockname()
+                if isinstance(la, tuple):
+                    sess.be_ip, sess.be_port = la[0], la[1]
+            except OSError:
+                pass
+            return srv, sock
+
+    def take(self, sess: Session, be: Any, srv: Any) -> None:
+        sess.server = srv
+        sess.server_name = srv.name
+        sess.srv_ip, sess.srv_port = srv.sockaddr[0] if isinstance(srv.sockaddr, tuple) else "unix", srv.port
+        srv.cur_sess += 1
+        srv.cum_sess += 1
+        srv.cum_lbconn += 1
+        be.cum_lbconn += 1
+        if srv.cur_sess > srv.max_sess:
+            srv.max_sess = srv.cur_sess
+        srv.sessions.add(sess)
+        be.lb.taken(srv)
+
+    def release(self, sess: Session, be: Any, srv: Any) -> None:
+        if sess not in srv.sessions:
+            return
+        srv.sessions.discard(sess)
+        srv.cur_sess -= 1
+        srv.bytes_in += sess.bytes_in
+        srv.bytes_out += sess.bytes_out
+        be.lb.released(srv)
+        be.slot_freed()
+
+    # -------------------------------------------------------------- pump
+    def pump(self, sess: Session, fe: Any, be: Any, srv: Any, conn: Any, srv_sock: Any) -> None:
+        hub = get_hub()
+        waiter = Waiter()
+
+        def done(term: str) -> None:
+            if gevent.getcurrent() is hub:
+                waiter.switch(term)
+            else:
+                hub.loop.run_callback(waiter.switch, term)
+
+        p = Pump(conn, srv_sock, done)
+        if be.t_tunnel:
+            p.t_client = p.t_server = be.t_tunnel
+        else:
+            p.t_client = fe.t_client
+            p.t_server = be.t_server
+        p.t_client_fin = fe.t_client_fin
+        p.t_server_fin = be.t_server_fin
+        first = b""
+        if srv.spec.send_proxy_v2:
+            first = proxyproto.build_v2((sess.cli_ip, sess.cli_port), (sess.fe_ip, sess.fe_port))
+        elif srv.spec.send_proxy:
+            first = proxyproto.build_v1((sess.cli_ip, sess.cli_port), (sess.fe_ip, sess.fe_port))
+        sess.pump = p
+        if p.t_client or p.t_server:
+            SWEEPER.add(p)
+        p.start(first_to_srv=first)
+        try:
+            term = waiter.get()
+        finally:
+            if not p.done:
+                p.on_done = _ignore
+                p.finish("KD")
+            sess.pump = None
+        sess.bytes_in = p.bytes_in
+        sess.bytes_out = p.bytes_out
+        if sess.killed:
+            term = sess.killed + "D"
+        sess.term = term
+        if term[0] == "C":
+            be.cli_aborts += 1
+            srv.cli_aborts += 1
+        elif term[0] == "S":
+            be.srv_aborts += 1
+            srv.srv_aborts += 1
