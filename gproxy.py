@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gproxy.__main__ import main  # noqa: E402
+from gproxy.__main__ import main
 
 if __name__ == "__main__":
     main()

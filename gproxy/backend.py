@@ -17,7 +17,7 @@ import gevent
 from gevent.event import Event
 
 from . import lb
-from .config.model import Proxy, ServerSpec
+from .config.model import Proxy
 from .config.parser import parse_params
 from .config.values import BadValue, parse_int, parse_server_address, parse_time
 from .proxy import int_arg
@@ -257,8 +257,7 @@ class Backend:
         ev = Event()
         self.queue.append(ev)
         self.nbpend += 1
-        if self.nbpend > self.max_queue:
-            self.max_queue = self.nbpend
+        self.max_queue = max(self.max_queue, self.nbpend)
         try:
             return ev.wait(timeout or None)
         finally:

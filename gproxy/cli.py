@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+from importlib.metadata import PackageNotFoundError, version
 import re
 import sys
 from typing import Any
@@ -59,7 +60,7 @@ _TWO_LETTER = ("-sf", "-st", "-db", "-vv", "-dK", "-dW", "-cc", "-Ws")
 
 def docopt_form(token: str) -> str:
     for flag in _TWO_LETTER:
-        if token == flag or token.startswith(flag + " ") or token.startswith(flag + "\t"):
+        if token == flag or token.startswith((flag + " ", flag + "\t")):
             return "-" + token
     return token
 
@@ -123,11 +124,9 @@ def version_text(verbose: bool = False) -> str:
         lines.append(f"Python: {sys.version.split()[0]} ({platform.python_implementation()})")
         for mod in ("gevent", "docopt", "prometheus_client", "cryptography", "httptools"):
             try:
-                from importlib.metadata import version
-
                 dist = {"docopt": "docopt-ng", "prometheus_client": "prometheus-client"}.get(mod, mod)
                 lines.append(f"{mod}: {version(dist)}")
-            except Exception:
+            except PackageNotFoundError:
                 lines.append(f"{mod}: not installed")
         from .config import FEATURES
 

@@ -85,8 +85,7 @@ class Frontend:
         self.cur_conn += 1
         self.cum_conn += 1
         self.cum_sess += 1
-        if self.cur_conn > self.max_conn:
-            self.max_conn = self.cur_conn
+        self.max_conn = max(self.max_conn, self.cur_conn)
         self.process.conn_started()
         gevent.spawn_raw(self.session_handler, self, listener, conn, addr)
 

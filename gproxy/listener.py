@@ -14,7 +14,8 @@ import errno
 import os
 import socket
 import stat
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gevent.hub import get_hub
 
@@ -325,8 +326,7 @@ class Listener:
             conn.setblocking(False)
             self.cur_conn += 1
             self.cum_conn += 1
-            if self.cur_conn > self.max_conn:
-                self.max_conn = self.cur_conn
+            self.max_conn = max(self.max_conn, self.cur_conn)
             fe.accepted(self, conn, addr)
 
     def released(self) -> None:

@@ -38,8 +38,8 @@ def gproxy_cfg_5() -> str:
     config.import_keyword_modules()
     out = [f'.TH GPROXY.CFG 5 "" "gproxy {__version__}" "File Formats"', ".SH NAME",
            "gproxy.cfg \\- gproxy configuration file (HAProxy syntax)", ".SH DESCRIPTION",
-           "gproxy reads HAProxy configuration files. The keywords below are the ones it implements "
-           "or accepts; any other HAProxy keyword is reported as not implemented and skipped."]
+           ("gproxy reads HAProxy configuration files. The keywords below are the ones it implements "
+            "or accepts; any other HAProxy keyword is reported as not implemented and skipped.")]
     for reg in registry.REGISTRIES:
         out.append(f".SH {reg.namespace.upper()} KEYWORDS")
         for kw in reg.all():

@@ -66,8 +66,6 @@ def _timeout(ctx: KwCtx, args: list[str]) -> None:
     if p.kind == "frontend" and name in BE_TIMEOUTS:
         ctx.warn(f"'timeout {name}' will be ignored because frontend '{p.name}' has no backend capability")
         return
-    if name == "check" and p.kind == "defaults" and False:
-        return
     p.timeouts[name] = time_arg(ctx, args)
 
 

@@ -15,7 +15,8 @@ by string; counters are plain attributes.
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gevent
 from gevent.hub import get_hub
@@ -31,9 +32,28 @@ class Pump:
     """Relay both directions between ``cli`` and ``srv`` (raw non-blocking sockets)."""
 
     __slots__ = (
-        "cli", "srv", "loop", "c_r", "c_w", "s_r", "s_w", "c_pend", "s_pend",
-        "c_eof", "s_eof", "bytes_in", "bytes_out", "cli_act", "srv_act", "on_done",
-        "done", "t_client", "t_server", "t_client_fin", "t_server_fin", "sweeper",
+        "bytes_in",
+        "bytes_out",
+        "c_eof",
+        "c_pend",
+        "c_r",
+        "c_w",
+        "cli",
+        "cli_act",
+        "done",
+        "loop",
+        "on_done",
+        "s_eof",
+        "s_pend",
+        "s_r",
+        "s_w",
+        "srv",
+        "srv_act",
+        "sweeper",
+        "t_client",
+        "t_client_fin",
+        "t_server",
+        "t_server_fin",
     )
 
     def __init__(self, cli: Any, srv: Any, on_done: Callable[[str], None]) -> None:

@@ -11,8 +11,9 @@ Pure module: no I/O, no gevent.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 # Section kinds a proxy keyword may appear in.
 GLOBAL = "global"

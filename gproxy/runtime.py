@@ -124,8 +124,7 @@ class Process:
     def conn_started(self) -> None:
         self.actconn += 1
         self.cum_conn += 1
-        if self.actconn > self.max_conn_seen:
-            self.max_conn_seen = self.actconn
+        self.max_conn_seen = max(self.max_conn_seen, self.actconn)
 
     def conn_ended(self) -> None:
         self.actconn -= 1

@@ -138,13 +138,12 @@ class TcpSessions:
             sess.backend_name = be.name
             be.cur_sess += 1
             be.cum_sess += 1
-            if be.cur_sess > be.max_sess:
-                be.max_sess = be.cur_sess
+            be.max_sess = max(be.max_sess, be.cur_sess)
             srv, srv_sock = self.connect(sess, be)
             if srv_sock is None:
                 return
             self.pump(sess, fe, be, srv, conn, srv_sock)
-        except Exception:  # never let a session bug kill the process; log it
+        except Exception:  # noqa: BLE001 - a session bug must not kill the process; it is logged
             sess.term = "ID"
             self.process.events.internal_error(sess)
         finally:
@@ -237,8 +236,7 @@ class TcpSessions:
         srv.cum_sess += 1
         srv.cum_lbconn += 1
         be.cum_lbconn += 1
-        if srv.cur_sess > srv.max_sess:
-            srv.max_sess = srv.cur_sess
+        srv.max_sess = max(srv.max_sess, srv.cur_sess)
         srv.sessions.add(sess)
         be.lb.taken(srv)
 

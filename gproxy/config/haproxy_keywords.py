@@ -46,19 +46,7 @@ srvtcpka-cnt srvtcpka-idle srvtcpka-intvl compression external-check
 """
 
 HAPROXY_OPTIONS = frozenset(
-    """
-abortonclose accept-invalid-http-request accept-invalid-http-response allbackups
-checkcache clitcpka contstats disable-h2-upgrade dontlog-normal dontlognull
-forwardfor forwarded h1-case-adjust-bogus-client h1-case-adjust-bogus-server
-http-buffer-request http-ignore-probes http-keep-alive http-no-delay
-http-pretend-keepalive http-restrict-req-hdr-names http-server-close http-use-proxy-header
-httpchk httpclose httplog httpslog http_proxy independent-streams ldap-check
-external-check log-health-checks log-separate-errors logasap mysql-check nolinger
-originalto persist pgsql-check prefer-last-server redispatch redis-check smtpchk
-socket-stats splice-auto splice-request splice-response spop-check srvtcpka
-ssl-hello-chk tcp-check tcp-smart-accept tcp-smart-connect tcpka tcplog transparent
-idle-close-on-response
-""".split()
+    ["abortonclose", "accept-invalid-http-request", "accept-invalid-http-response", "allbackups", "checkcache", "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal", "dontlognull", "forwardfor", "forwarded", "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request", "http-ignore-probes", "http-keep-alive", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names", "http-server-close", "http-use-proxy-header", "httpchk", "httpclose", "httplog", "httpslog", "http_proxy", "independent-streams", "ldap-check", "external-check", "log-health-checks", "log-separate-errors", "logasap", "mysql-check", "nolinger", "originalto", "persist", "pgsql-check", "prefer-last-server", "redispatch", "redis-check", "smtpchk", "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check", "srvtcpka", "ssl-hello-chk", "tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "tcplog", "transparent", "idle-close-on-response"]
 )
 
 HAPROXY_SECTION_KEYWORDS: dict[str, frozenset[str]] = {
@@ -71,5 +59,5 @@ HAPROXY_SECTION_KEYWORDS: dict[str, frozenset[str]] = {
 
 #: Sections HAProxy 2.6 registers that gproxy does not parse yet.
 OTHER_SECTIONS = frozenset(
-    "userlist peers resolvers mailers program http-errors ring log-forward cache fcgi-app crt-store".split()
+    ["userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "log-forward", "cache", "fcgi-app", "crt-store"]
 )
