@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import platform
-from importlib.metadata import PackageNotFoundError, version
 import re
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from . import __version__
