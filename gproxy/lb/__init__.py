@@ -93,6 +93,8 @@ def algorithm(name: str) -> Callable[[type[Balancer]], type[Balancer]]:
 
 
 def make(backend: Any, balance: tuple[str, ...], hash_type: tuple[str, str, bool]) -> Balancer:
+    from . import all as _registered  # noqa: F401 - importing registers every algorithm
+
     algo = balance[0]
     cls = ALGORITHMS.get(algo) or ALGORITHMS["roundrobin"]
     return cls(backend, tuple(balance[1:]), hash_type)
