@@ -22,8 +22,26 @@ import gevent
 from gevent.hub import get_hub
 
 _BUFSIZE = 256 * 1024
+_POOL_MAX = 64
+_POOL: list[bytearray] = []
+# The shared read buffer.  When a peer cannot take a whole read, the pump keeps this
+# buffer as its pending data (no copy) and the module takes a fresh one from the pool.
 _BUF = bytearray(_BUFSIZE)
 _MV = memoryview(_BUF)
+
+
+def _swap_buffer() -> bytearray:
+    """Hand the current shared buffer to the caller; install another one."""
+    global _BUF, _MV
+    owned = _BUF
+    _BUF = _POOL.pop() if _POOL else bytearray(_BUFSIZE)
+    _MV = memoryview(_BUF)
+    return owned
+
+
+def _give_back(buf: bytearray | None) -> None:
+    if buf is not None and len(_POOL) < _POOL_MAX:
+        _POOL.append(buf)
 SHUT_WR = socket.SHUT_WR
 READ, WRITE = 1, 2
 
@@ -34,6 +52,7 @@ class Pump:
     __slots__ = (
         "bytes_in",
         "bytes_out",
+        "c_buf",
         "c_eof",
         "c_pend",
         "c_r",
@@ -43,6 +62,7 @@ class Pump:
         "done",
         "loop",
         "on_done",
+        "s_buf",
         "s_eof",
         "s_pend",
         "s_r",
@@ -66,8 +86,10 @@ class Pump:
         self.c_w = loop.io(cfd, WRITE)
         self.s_r = loop.io(sfd, READ)
         self.s_w = loop.io(sfd, WRITE)
-        self.c_pend: bytes | None = None  # bytes waiting to go to the client
-        self.s_pend: bytes | None = None  # bytes waiting to go to the server
+        self.c_pend: memoryview | None = None  # bytes waiting to go to the client
+        self.s_pend: memoryview | None = None  # bytes waiting to go to the server
+        self.c_buf: bytearray | None = None  # pool buffer holding c_pend
+        self.s_buf: bytearray | None = None  # pool buffer holding s_pend
         self.c_eof = False  # client sent FIN (and we forwarded it)
         self.s_eof = False
         self.bytes_in = 0  # client -> server
@@ -86,12 +108,12 @@ class Pump:
 
     def start(self, first_to_srv: bytes = b"", first_to_cli: bytes = b"") -> None:
         if first_to_srv:
-            self.s_pend = first_to_srv
+            self.s_pend = memoryview(first_to_srv)
             self.s_w.start(self._srv_writable)
         else:
             self.c_r.start(self._cli_readable)
         if first_to_cli:
-            self.c_pend = first_to_cli
+            self.c_pend = memoryview(first_to_cli)
             self.c_w.start(self._cli_writable)
         else:
             self.s_r.start(self._srv_readable)
@@ -128,7 +150,8 @@ class Pump:
             self.finish("SD")
             return
         if sent < n:
-            self.s_pend = _BUF[sent:n]
+            self.s_pend = _MV[sent:n]
+            self.s_buf = _swap_buffer()
             self.c_r.stop()
             self.s_w.start(self._srv_writable)
 
@@ -146,6 +169,8 @@ class Pump:
             self.s_pend = data[sent:]
             return
         self.s_pend = None
+        _give_back(self.s_buf)
+        self.s_buf = None
         self.s_w.stop()
         if not self.c_eof and not self.done:
             self.c_r.start(self._cli_readable)
@@ -182,7 +207,8 @@ class Pump:
             self.finish("CD")
             return
         if sent < n:
-            self.c_pend = _BUF[sent:n]
+            self.c_pend = _MV[sent:n]
+            self.c_buf = _swap_buffer()
             self.s_r.stop()
             self.c_w.start(self._cli_writable)
 
@@ -200,6 +226,8 @@ class Pump:
             self.c_pend = data[sent:]
             return
         self.c_pend = None
+        _give_back(self.c_buf)
+        self.c_buf = None
         self.c_w.stop()
         if not self.s_eof and not self.done:
             self.s_r.start(self._srv_readable)
@@ -227,6 +255,10 @@ class Pump:
         self.c_w.close()
         self.s_r.close()
         self.s_w.close()
+        self.c_pend = self.s_pend = None
+        _give_back(self.c_buf)
+        _give_back(self.s_buf)
+        self.c_buf = self.s_buf = None
         if self.sweeper is not None:
             self.sweeper.remove(self)
         self.on_done(term)
