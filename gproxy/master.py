@@ -19,8 +19,8 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
+from . import log as logmod
 from .config.values import BadValue, parse_time
-from .diag import line_prefix
 from .proxy import int_arg, no_args, one_arg
 from .registry import GLOBAL, SECTION_KEYWORDS, ConfigError, KwCtx
 
@@ -143,9 +143,8 @@ class Master:
         self.soft_stopping = False
 
     def msg(self, label: str, text: str) -> None:
-        if not self.process.quiet:
-            sys.stderr.write(line_prefix(label) + text + "\n")
-            sys.stderr.flush()
+        """A startup/lifecycle message on stderr only (``-q`` silences it)."""
+        {"ALERT": logmod.alert, "WARNING": logmod.warning}.get(label, logmod.notice)(text, level=None)
 
     def bind(self) -> bool:
         ok = True
@@ -267,8 +266,10 @@ class Master:
         self.soft_stopping = True
         self.process.stopping = True
         for fe in self.process.frontends:
-            self.msg("WARNING", f"Proxy {fe.name} stopped (cumulated conns: FE: {fe.cum_conn}, BE: "
-                     f"{fe.default_backend.cum_sess if fe.default_backend else 0}).")
+            be_cum = fe.default_backend.cum_sess if fe.default_backend else 0
+            logmod.proxy_event(
+                fe.logger, logmod.LOG_WARNING, f"Proxy {fe.name} stopped (cumulated conns: FE: {fe.cum_conn}, BE: {be_cum})."
+            )
             fe.stop()
         hsa = self.process.model.glob.hard_stop_after
         gevent.spawn(self._drain, time.monotonic() + hsa / 1000.0 if hsa else None)

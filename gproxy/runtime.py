@@ -51,37 +51,26 @@ class Events:
         who = f"{'Backup Server' if srv.backup else 'Server'} {be.name}/{srv.name}"
         act, bck = be.active_count()
         why = f", reason: {reason}" if reason else ""
+        left = (
+            f"{act} active and {bck} backup servers left. "
+            f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue"
+        )
+        online = f"{act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue"
         if event == "down":
-            msg = (
-                f"{who} is DOWN{why}. {act} active and {bck} backup servers left. "
-                f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue."
-            )
-            level = logmod.LOG_ALERT
-        elif event == "up":
-            msg = f"{who} is UP{why}. {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
-            level = logmod.LOG_NOTICE
+            logmod.server_down(be.logger, f"{who} is DOWN{why}. {left}", was_stopping=srv.drain)
         elif event == "maint":
-            msg = (
-                f"{who} is going DOWN for maintenance{why}. {act} active and {bck} backup servers left. "
-                f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue."
-            )
-            level = logmod.LOG_NOTICE
+            logmod.server_down(be.logger, f"{who} is going DOWN for maintenance{why}. {left}", was_stopping=srv.drain)
+        elif event == "up":
+            logmod.server_event(be.logger, f"{who} is UP{why}. {online}")
         elif event == "ready":
-            msg = f"{who} is UP/READY (leaving forced maintenance). {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
-            level = logmod.LOG_NOTICE
+            logmod.server_event(be.logger, f"{who} is UP/READY (leaving forced maintenance). {online}")
         elif event == "drain":
-            msg = f"{who} is UP/DRAIN{why}. {act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue."
-            level = logmod.LOG_NOTICE
-        else:
-            msg = f"{who} is {event.upper()}{why}."
-            level = logmod.LOG_NOTICE
-        self.process.runtime_message(be.logger, level, msg, "WARNING" if event == "down" else "NOTICE")
+            logmod.server_event(be.logger, f"{who} is UP/DRAIN{why}. {online}")
+        elif event == "nolb":
+            logmod.server_event(be.logger, f"{who} is stopping{why}. {left}")
 
     def no_server(self, be: Backend) -> None:
-        self.process.runtime_message(
-            be.logger, logmod.LOG_EMERG, f"backend {be.name} has no server available!", "ALERT",
-            stderr_text=f"backend '{be.name}' has no server available!",
-        )
+        logmod.backend_no_server(be.logger, "listen" if be.spec.kind == "listen" else "backend", be.name)
 
     def internal_error(self, sess: Any) -> None:
         import traceback
@@ -115,6 +104,7 @@ class Process:
         self.full_frontends: set[Frontend] = set()
         self.tcp = TcpSessions(self)
         self.loggers: dict[str, Any] = {}
+        logmod.configure_stderr(quiet=quiet)
         self.global_logger = logmod.global_logger(g)
 
     # ---- global limit ----
@@ -136,15 +126,6 @@ class Process:
                     lst.resume()
 
     # ---- messages and logs ----
-    def runtime_message(self, logger: Any, level: int, text: str, label: str, stderr_text: str | None = None) -> None:
-        if not self.quiet:
-            from .diag import line_prefix
-
-            sys.stderr.write(line_prefix(label) + (stderr_text or text) + "\n")
-            sys.stderr.flush()
-        if logger is not None:
-            logger.log(level, text)
-
     def log_session(self, fe: Frontend, sess: Any) -> None:
         lg = fe.logger
         if lg is None:

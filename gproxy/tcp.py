@@ -130,6 +130,9 @@ class TcpSessions:
                 if src is not None:
                     sess.cli_ip, sess.cli_port = src
                     sess.fe_ip, sess.fe_port = dst
+            lg = fe.logger
+            if lg is not None and lg.enabled and lg.render is None:
+                lg.connect_line(sess)
             be = fe.default_backend
             if be is None:
                 sess.term = "PR"

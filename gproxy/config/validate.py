@@ -51,6 +51,9 @@ def validate(model: Model, diag: Diagnostics) -> None:
                     ub.line,
                 )
     _check_ids(model, diag)
+    from .. import log
+
+    log.check_config(model, diag)
 
 
 def _check_switching(model: Model, fe: Proxy, diag: Diagnostics) -> None:
