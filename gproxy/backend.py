@@ -216,6 +216,7 @@ class Backend:
         self.servers: list[Server] = []
         self.lb: lb.Balancer = lb.make(self, spec.balance, spec.hash_type)
         self.queue: deque[Event] = deque()
+        self.ramping: set[Server] = set()
         self.logger: Any = None
         self.had_servers = False
         self.no_server_logged = False
@@ -292,6 +293,26 @@ class Backend:
         if has and self.queue:
             for _ in range(len(self.queue)):
                 self.slot_freed()
+        if srv.ramp_start is not None and srv not in self.ramping:
+            self.ramping.add(srv)
+            gevent.spawn(self._warmup, srv)
+
+    def _warmup(self, srv: Server) -> None:
+        """Slowstart: raise the server's effective weight step by step (HAProxy server_warmup)."""
+        step = max(0.05, min(1.0, srv.slowstart / 20000.0))
+        try:
+            while srv.ramp_start is not None:
+                gevent.sleep(step)
+                if srv.ramp_start is None:
+                    break
+                done = srv.update_eweight()
+                if done:
+                    srv.ramp_start = None
+                self.lb.update()
+                if self.queue:
+                    self.slot_freed()
+        finally:
+            self.ramping.discard(srv)
 
     def shutdown_sessions(self, srv: Server, flag: str = "D") -> None:
         for sess in list(srv.sessions):

@@ -44,7 +44,8 @@ class Server:
         self.backup = spec.backup
         self.iweight = spec.weight  # initial weight
         self.uweight = spec.weight  # weight set by the operator
-        self.eweight = spec.weight  # effective weight (slowstart ramp applied)
+        self.eweight = spec.weight  # effective weight in user units (slowstart ramp applied)
+        self.eweight16 = spec.weight * 16  # the same in HAProxy's x16 scale, used by balancers
         self.maxconn = spec.maxconn
         self.minconn = spec.minconn
         self.maxqueue = spec.maxqueue
@@ -180,16 +181,17 @@ class Server:
     def update_eweight(self) -> bool:
         """Recompute the effective weight (slowstart ramp). Returns True when the ramp is over."""
         done = True
-        w = self.uweight
+        w16 = self.uweight * 16
         if self.op_state == STARTING and self.slowstart and self.ramp_start is not None:
-            frac = (time.monotonic() - self.ramp_start) * 1000.0 / self.slowstart
-            if frac < 1.0:
+            elapsed = int((time.monotonic() - self.ramp_start) * 1000)
+            if elapsed < self.slowstart:
                 done = False
-                # HAProxy: ramp from 1 to uweight, never 0 while ramping
-                w = max(1, int((w * frac * 256 + 255) // 256)) if w else 0
+                # HAProxy server_recalc_eweight(): (uweight*16*elapsed + slowstart - 1) / slowstart, at least 1
+                w16 = max(1, (w16 * elapsed + self.slowstart - 1) // self.slowstart) if w16 else 0
             else:
                 self.op_state = RUNNING
-        self.eweight = w
+        self.eweight16 = w16
+        self.eweight = (w16 + 15) // 16
         return done
 
     def _changed(self, event: str, reason: str) -> None:

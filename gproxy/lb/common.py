@@ -35,9 +35,6 @@ def saturated(s: Server) -> bool:
 
 
 def eff_weight(s: Server) -> int:
-    """HAProxy's effective weight of a dynamic algorithm: user weight x 16, ramped.
-
-    ``Server.eweight`` carries the slowstart ramp in user units; this is the one place
-    to change if servers ever expose HAProxy's finer x16 ramp.
-    """
-    return s.eweight * BE_WEIGHT_SCALE
+    """HAProxy's effective weight of a dynamic algorithm: user weight x 16, ramped
+    during slowstart in 1/16 steps (``Server.eweight16``)."""
+    return s.eweight16

@@ -134,7 +134,7 @@ def test_rr_weight_and_state_changes_match_haproxy() -> None:
     # HAProxy-verified: set weight / disable server / enable server between picks
     bal, srv = build("roundrobin", *weighted(3, 1))
     out = [seq(bal, 7)]
-    srv["b"].uweight = srv["b"].eweight = 3
+    srv["b"].set_weight(3)
     bal.update()
     out.append(seq(bal, 13))
     srv["a"].set_admin(FMAINT)
@@ -170,7 +170,7 @@ def test_rr_weight_change_reflected_after_update() -> None:
 
 def test_rr_slowstart_ramp_uses_eweight() -> None:
     bal, srv = build("roundrobin", *weighted(4, 4))
-    srv["b"].eweight = 1  # ramping: a quarter of its weight
+    srv["b"].eweight, srv["b"].eweight16 = 1, 16  # ramping: a quarter of its weight
     bal.update()
     seq(bal, 16)
     c = Counter(seq(bal, 50))
@@ -307,7 +307,7 @@ def test_static_rr_sequence_matches_haproxy() -> None:
 
 def test_static_rr_ignores_slowstart_ramp() -> None:
     bal, srv = build("static-rr", *weighted(2, 2))
-    srv["b"].eweight = 1  # a dynamic algorithm would halve b
+    srv["b"].eweight, srv["b"].eweight16 = 1, 16  # a dynamic algorithm would halve b
     bal.update()
     assert Counter(seq(bal, 40)) == {"a": 20, "b": 20}
 
