@@ -141,6 +141,7 @@ class Master:
         self.stop_event = Event()
         self.exit_code = 0
         self.soft_stopping = False
+        self.stop_signal = 0
 
     def msg(self, label: str, text: str) -> None:
         """A startup/lifecycle message on stderr only (``-q`` silences it)."""
@@ -214,16 +215,16 @@ class Master:
                     os.kill(int(pid), sig)
                 except (OSError, ValueError):
                     pass
+        from .check import start_checks
+
         for be in proc.backends:
             be.start()
-            for srv in be.servers:
-                if srv.check is not None and srv.check.enabled:
-                    srv.check.start()
+        start_checks([s.check for be in proc.backends for s in be.servers if s.check is not None and s.check.enabled])
         for fe in proc.frontends:
             fe.start()
         gevent.signal_handler(signal.SIGUSR1, self.soft_stop)
-        gevent.signal_handler(signal.SIGTERM, self.hard_stop)
-        gevent.signal_handler(signal.SIGINT, self.hard_stop)
+        gevent.signal_handler(signal.SIGTERM, self.hard_stop, signal.SIGTERM)
+        gevent.signal_handler(signal.SIGINT, self.hard_stop, signal.SIGINT)
         gevent.signal_handler(signal.SIGTTOU, self.pause)
         gevent.signal_handler(signal.SIGTTIN, self.resume)
         gevent.signal_handler(signal.SIGHUP, self.dump_states)
@@ -233,6 +234,16 @@ class Master:
                 os.unlink(pidfile)
             except OSError:
                 pass
+        if self.stop_signal:
+            if opts.get("-W") or opts.get("-Ws"):
+                # HAProxy's master: SIGTERM -> exit 0, SIGINT -> exit 130
+                return 0 if self.stop_signal == signal.SIGTERM else 128 + self.stop_signal
+            # standalone HAProxy has no handler for SIGTERM/SIGINT: it dies of the signal
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(self.stop_signal, signal.SIG_DFL)
+            os.kill(os.getpid(), self.stop_signal)
+            return 128 + self.stop_signal
         return self.exit_code
 
     # ---- signals ----
@@ -284,7 +295,8 @@ class Master:
         self.exit_code = 0
         self.stop_event.set()
 
-    def hard_stop(self) -> None:
+    def hard_stop(self, sig: int = 0) -> None:
+        self.stop_signal = sig
         for fe in self.process.frontends:
             fe.stop()
         self.stop_checks()

@@ -51,11 +51,15 @@ class Events:
         who = f"{'Backup Server' if srv.backup else 'Server'} {be.name}/{srv.name}"
         act, bck = be.active_count()
         why = f", reason: {reason}" if reason else ""
+        on_backup = " Running on backup." if not act and bck else ""
         left = (
-            f"{act} active and {bck} backup servers left. "
+            f"{act} active and {bck} backup servers left.{on_backup} "
             f"{srv.cur_sess} sessions active, 0 requeued, {srv.nbpend} remaining in queue"
         )
-        online = f"{act} active and {bck} backup servers online. 0 sessions requeued, {be.nbpend} total in queue"
+        online = (
+            f"{act} active and {bck} backup servers online.{on_backup} "
+            f"0 sessions requeued, {be.nbpend} total in queue"
+        )
         if event == "down":
             logmod.server_down(be.logger, f"{who} is DOWN{why}. {left}", was_stopping=srv.drain)
         elif event == "maint":

@@ -157,6 +157,8 @@ class Server:
         was_maint = self.maint
         self.admin |= flag
         if flag & MAINT_MASK and not was_maint:
+            if self.check is not None:
+                self.check.maint_enter()
             self._changed("maint", reason)
         elif flag & DRAIN_MASK:
             self._changed("drain", reason)
@@ -167,6 +169,9 @@ class Server:
         was_maint = self.maint
         self.admin &= ~flag
         if was_maint and not self.maint:
+            if self.check is not None and self.check.configured:
+                self.check.maint_leave()  # HAProxy: checked servers come back up at once
+                self.op_state = RUNNING
             if self.slowstart and self.op_state == RUNNING:
                 self.op_state = STARTING
             self._changed("ready", reason)

@@ -52,8 +52,12 @@ def validate(model: Model, diag: Diagnostics) -> None:
                 )
     _check_ids(model, diag)
     from .. import log
+    from ..checks import config as checks_config
 
     log.check_config(model, diag)
+    for p in model.proxies:
+        for level, text in checks_config.validate(p):
+            (diag.alert if level == "alert" else diag.warning)(text)
 
 
 def _check_switching(model: Model, fe: Proxy, diag: Diagnostics) -> None:
