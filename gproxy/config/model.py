@@ -195,6 +195,20 @@ class Proxy:
     httpchk: HttpCheck = field(default_factory=HttpCheck)
     tcp_checks: list[CheckRule] = field(default_factory=list)
     http_checks: list[CheckRule] = field(default_factory=list)
+    # HTTP / L7 (filled by gproxy.http.* keyword handlers; compiled objects, no I/O)
+    acls: dict[str, list[Any]] = field(default_factory=dict)  # name -> ACL terms (OR-ed)
+    http_request: list[Any] = field(default_factory=list)
+    http_response: list[Any] = field(default_factory=list)
+    http_after_response: list[Any] = field(default_factory=list)
+    tcp_request_connection: list[Any] = field(default_factory=list)
+    tcp_request_content: list[Any] = field(default_factory=list)
+    cookie: Any = None  # gproxy.http.cookie.CookieSpec
+    captures_req: list[tuple[str, int]] = field(default_factory=list)  # capture request header name len N
+    captures_rsp: list[tuple[str, int]] = field(default_factory=list)
+    errorfiles: dict[int, bytes] = field(default_factory=dict)  # status -> full raw response
+    forwardfor: dict[str, Any] | None = None  # option forwardfor: {'header', 'except', 'if-none'}
+    originalto: dict[str, Any] | None = None
+    stats: Any = None  # stats page settings (gproxy.stats)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
