@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..diag import Diagnostics
 from ..registry import (
@@ -27,6 +27,22 @@ from .haproxy_keywords import HAPROXY_OPTIONS, HAPROXY_SECTION_KEYWORDS, OTHER_S
 from .model import Model, Proxy
 
 SECTION_NAMES = ("global", "defaults", "frontend", "backend", "listen")
+
+#: A handler for each line of a non-proxy section (userlist, http-errors, ...).
+SectionLines = Callable[[KwCtx, list[str]], None]
+#: Sections other than global/defaults/frontend/backend/listen that a module parses:
+#: name -> opener(ctx, header_args) returning the line handler.  Register with
+#: ``register_section``; the opener raises ConfigError for a bad header.
+SectionOpener = Callable[[KwCtx, list[str]], SectionLines]
+SECTION_PARSERS: dict[str, SectionOpener] = {}
+
+
+def register_section(name: str) -> Callable[[SectionOpener], SectionOpener]:
+    def deco(fn: SectionOpener) -> SectionOpener:
+        SECTION_PARSERS[name] = fn
+        return fn
+
+    return deco
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 MAX_FATAL = 50
 
@@ -52,6 +68,7 @@ class Parser:
         self.proxy: Proxy | None = None
         self.last_defaults: Proxy = Proxy("defaults", "")
         self.skip_section = False
+        self.section_lines: SectionLines | None = None
         self.unnamed_defaults = 0
         self.names: dict[tuple[str, str], Proxy] = {}
 
@@ -69,7 +86,7 @@ class Parser:
 
     def parse_text(self, text: str, path: str) -> None:
         # each file starts on a section boundary
-        self.section, self.proxy, self.skip_section = "", None, False
+        self.section, self.proxy, self.skip_section, self.section_lines = "", None, False, None
         stack = cond.CondStack()
         fatal_before = self.diag.alerts
         lines = lexer.iter_lines(text, path)
@@ -125,6 +142,17 @@ class Parser:
         if kw in SECTION_NAMES:
             self.open_section(words, file, line)
             return
+        if kw in SECTION_PARSERS:
+            self.section, self.proxy, self.skip_section = kw, None, False
+            ctx = KwCtx(self.model, self.diag, file, line, kw, None)
+            try:
+                self.section_lines = SECTION_PARSERS[kw](ctx, words[1:])
+            except ConfigError as e:
+                self.diag.alert(str(e), file, line)
+                self.section_lines = None
+                self.skip_section = True
+            return
+        self.section_lines = None
         if kw in OTHER_SECTIONS:
             self.section, self.proxy, self.skip_section = kw, None, True
             self.diag.warning(
@@ -137,6 +165,13 @@ class Parser:
             return
         if not self.section:
             self.diag.alert(f"unknown keyword '{kw}' out of section.", file, line)
+            return
+        if self.section_lines is not None:
+            sctx = KwCtx(self.model, self.diag, file, line, self.section, None)
+            try:
+                self.section_lines(sctx, words)
+            except ConfigError as e:
+                self.diag.alert(str(e), file, line)
             return
         ctx = KwCtx(self.model, self.diag, file, line, self.section, self.proxy)
         ctx.negated = False  # type: ignore[attr-defined]
@@ -215,7 +250,7 @@ class Parser:
     # --------------------------------------------------------------- sections
     def open_section(self, words: list[str], file: str, line: int) -> None:
         kind = words[0]
-        self.section, self.proxy, self.skip_section = kind, None, False
+        self.section, self.proxy, self.skip_section, self.section_lines = kind, None, False, None
         if kind == "global":
             return
         name = ""
