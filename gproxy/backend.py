@@ -20,6 +20,7 @@ from . import lb
 from .config.model import Proxy
 from .config.parser import parse_params
 from .config.values import BadValue, parse_int, parse_server_address, parse_time
+from .counters import FreqCtr, Timings, new_hrsp
 from .proxy import int_arg
 from .registry import BE_SIDE, SECTION_KEYWORDS, SERVER_KEYWORDS, ConfigError, KwCtx
 from .server import Server
@@ -238,6 +239,16 @@ class Backend:
         self.denied_req = 0
         self.cli_aborts = 0
         self.srv_aborts = 0
+        self.cum_req = 0
+        self.denied_resp = 0
+        self.failed_resp = 0
+        self.connect_attempts = 0
+        self.reuses = 0
+        self.failed_rewrites = 0
+        self.internal_errors = 0
+        self.hrsp = new_hrsp()
+        self.sess_rate = FreqCtr()
+        self.timings = Timings()
 
     def add_server(self, srv: Server) -> None:
         self.servers.append(srv)

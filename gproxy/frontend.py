@@ -13,6 +13,7 @@ from typing import Any
 import gevent
 
 from .config.model import Proxy, UseBackend
+from .counters import FreqCtr, new_hrsp
 from .proxy import int_arg, one_arg
 from .registry import FE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
 
@@ -73,6 +74,15 @@ class Frontend:
         self.denied_conn = 0
         self.denied_req = 0
         self.failed_req = 0
+        self.cum_req = 0
+        self.denied_resp = 0
+        self.intercepted = 0
+        self.failed_rewrites = 0
+        self.internal_errors = 0
+        self.hrsp = new_hrsp()
+        self.conn_rate = FreqCtr()
+        self.sess_rate = FreqCtr()
+        self.req_rate = FreqCtr()
         self.sessions: set[Any] = set()
 
     # ---- limits ----
@@ -85,6 +95,8 @@ class Frontend:
         self.cur_conn += 1
         self.cum_conn += 1
         self.cum_sess += 1
+        self.conn_rate.add()
+        self.sess_rate.add()
         self.max_conn = max(self.max_conn, self.cur_conn)
         self.process.conn_started()
         gevent.spawn_raw(self.session_handler, self, listener, conn, addr)

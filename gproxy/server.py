@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .counters import FreqCtr, Timings, new_hrsp
+
 if TYPE_CHECKING:
     from .backend import Backend
     from .config.model import ServerSpec
@@ -76,6 +78,14 @@ class Server:
         self.nbpend = 0  # sessions waiting in this server's queue
         self.max_queue = 0
         self.last_sess = 0.0
+        self.connect_attempts = 0
+        self.reuses = 0
+        self.failed_rewrites = 0
+        self.internal_errors = 0
+        self.denied_resp = 0
+        self.hrsp = new_hrsp()
+        self.sess_rate = FreqCtr()
+        self.timings = Timings()
         self.sessions: set[Any] = set()  # live sessions (for shutdown-sessions)
         self.subscribers: list[Subscriber] = []
 

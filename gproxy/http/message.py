@@ -8,7 +8,8 @@ byte round-trips.  ``head_bytes()`` renders a head for the wire.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class Headers:
@@ -76,7 +77,7 @@ class Headers:
 class Request:
     """A request head."""
 
-    __slots__ = ("method", "uri", "version", "headers", "body_len", "chunked", "upgrade")
+    __slots__ = ("body_len", "chunked", "headers", "method", "upgrade", "uri", "version")
 
     def __init__(self, method: str, uri: str, version: str = "HTTP/1.1", headers: Headers | None = None) -> None:
         self.method = method
@@ -109,7 +110,7 @@ class Request:
 class Response:
     """A response head."""
 
-    __slots__ = ("version", "status", "reason", "headers", "body_len", "chunked")
+    __slots__ = ("body_len", "chunked", "headers", "reason", "status", "version")
 
     def __init__(self, status: int, reason: str = "", version: str = "HTTP/1.1", headers: Headers | None = None) -> None:
         self.version = version
@@ -131,8 +132,18 @@ class Txn:
     ``vars`` holds ``txn.*``/``req.*``/``res.*`` variables by full name.
     """
 
-    __slots__ = ("sess", "req", "rsp", "vars", "status", "captures_req", "captures_rsp", "cookie_srv",
-                 "log_level", "extra")
+    __slots__ = (
+        "captures_req",
+        "captures_rsp",
+        "cookie_srv",
+        "extra",
+        "log_level",
+        "req",
+        "rsp",
+        "sess",
+        "status",
+        "vars",
+    )
 
     def __init__(self, sess: Any, req: Request) -> None:
         self.sess = sess
