@@ -18,10 +18,11 @@ from gevent.event import Event
 
 from . import lb
 from .config.model import Proxy
-from .config.parser import parse_params
-from .config.values import BadValue, parse_int, parse_server_address, parse_time
+from .config.parser import AT_CTX, NAME_RE, accepts_missing, config_error, parse_params
+from .config.values import BadValue, c_atoi, parse_server_address, parse_time
 from .counters import FreqCtr, Timings, new_hrsp
-from .proxy import int_arg
+from .lb.common import saturated as lb_saturated
+from .proxy import lenient_int_arg
 from .registry import BE_SIDE, SECTION_KEYWORDS, SERVER_KEYWORDS, ConfigError, KwCtx
 from .server import Server
 
@@ -32,30 +33,33 @@ SRV = ("server", "default-server")
 # ------------------------------------------------------------------ keywords
 @kw("server", BE_SIDE[1:], "<name> <addr>[:<port>] [param*]", "a server of the backend")
 def _server(ctx: KwCtx, args: list[str]) -> None:
+    # parse_server(): messages carry "[file:line] : " and, once the server exists,
+    # "'server <proxy>/<name>' : ".  Duplicate names are a post-parse check (validate).
     p = ctx.proxy
-    if len(args) < 2:
-        raise ConfigError("'server' expects <name> and <addr>[:<port>] as arguments.")
+    if len(args) < 2 or not args[1]:
+        raise config_error("'server' expects <name> and <addr>[:<port>] as arguments.", at=AT_CTX)
     name = args[0]
+    bad = next((c for c in name if not NAME_RE.match(c)), None)
+    if bad is not None:
+        raise config_error(f"character '{bad}' is not permitted in server name '{name}'.", at=AT_CTX)
     spec = copy.deepcopy(p.default_server)
     spec.name, spec.file, spec.line = name, ctx.file, ctx.line
     where = f"{p.name}/{name}"
     try:
         spec.address = parse_server_address(args[1])
     except BadValue as e:
-        ctx.diag.alert(str(e), ctx.file, ctx.line, server=where)
-        return
+        if e.kind != "resolve":
+            ctx.diag.alert(str(e), ctx.file, ctx.line, server=where)
+            return
+        # HAProxy resolves names after all checks (srv_init_addr()): reported by validate
+        spec.extra["addr_error"] = str(e)
+        spec.address = parse_server_address(args[1], resolve=None)
     ctx.target = spec
     try:
         parse_params(ctx, SERVER_KEYWORDS, args[2:], name)
     except ConfigError as e:
         ctx.diag.alert(str(e), ctx.file, ctx.line, server=where)
         return
-    for other in p.servers:
-        if other.name == name:
-            ctx.diag.alert(
-                f"'server {where}' : already defined at {other.file}:{other.line}.", ctx.file, ctx.line
-            )
-            return
     p.servers.append(spec)
 
 
@@ -65,33 +69,30 @@ def _default_server(ctx: KwCtx, args: list[str]) -> None:
     try:
         parse_params(ctx, SERVER_KEYWORDS, args, "")
     except ConfigError as e:
-        msg = str(e)
-        if args and ":" in args[0] and "unknown keyword" in msg:
-            msg += " Hint: no address was expected for this server."
-        raise ConfigError(msg) from None
+        raise config_error(str(e), at=AT_CTX) from None
 
 
 @kw("retries", BE_SIDE, "<value>", "connection attempts after the first one fails")
 def _retries(ctx: KwCtx, args: list[str]) -> None:
-    ctx.proxy.retries = int_arg(ctx, args, 0)
+    if len(args) > 1:
+        raise ConfigError(f"'retries' cannot handle unexpected argument '{args[1]}'.")
+    if not args or not args[0]:
+        raise ConfigError("'retries' expects an integer argument (dispatch counts for one).")
+    ctx.proxy.retries = c_atoi(args[0])  # atol(): 'retries abc' is 0, as in HAProxy
 
 
 @kw("fullconn", BE_SIDE, "<conns>", "backend load at which servers reach their maxconn (minconn)")
 def _fullconn(ctx: KwCtx, args: list[str]) -> None:
-    ctx.proxy.fullconn = int_arg(ctx, args, 0)
+    ctx.proxy.fullconn = lenient_int_arg(ctx, args)
 
 
 @kw("option redispatch", BE_SIDE, "[<interval>]", "retry on another server", takes_no=True)
 def _redispatch(ctx: KwCtx, args: list[str]) -> None:
-    if getattr(ctx, "negated", False):
+    if getattr(ctx, "negated", False) or getattr(ctx, "default_prefix", False):
         ctx.proxy.redispatch = None
         return
-    n = -1
-    if args:
-        try:
-            n = int(args[0])
-        except ValueError:
-            raise ConfigError(f"'option redispatch' : unexpected argument '{args[0]}'.") from None
+    # atol() like HAProxy: a non-number is 0, which disables redispatching
+    n = c_atoi(args[0]) if args and args[0] else -1
     ctx.proxy.redispatch = n if n != 0 else None
 
 
@@ -99,37 +100,35 @@ def _skw(name: str, nargs: int, usage: str = "", doc: str = "") -> Any:
     return SERVER_KEYWORDS.register(name, SRV, usage, doc, nargs=nargs)
 
 
-def _sint(ctx: KwCtx, text: str, name: str, lo: int = 0, hi: int | None = None) -> int:
-    try:
-        return parse_int(text, name, lo, hi)
-    except BadValue as e:
-        raise ConfigError(str(e)) from None
-
-
 @_skw("weight", 1, "<weight>", "load-balancing weight 0..256 (default 1)")
 def _s_weight(ctx: KwCtx, a: list[str]) -> None:
-    try:
-        w = int(a[0])
-    except ValueError:
-        raise ConfigError(f"weight of server {ctx.target.name} is not within 0 and 256 ({a[0]})..") from None
+    # HAProxy reads atol(), so 'weight abc' would silently be 0 (never balanced to):
+    # gproxy refuses a value that is not a number (a deliberate difference).
+    if not a[0].lstrip("+-").isdigit():
+        raise ConfigError(f"weight of server {ctx.target.name} is not within 0 and 256 ({a[0]})..")
+    w = c_atoi(a[0])
     if not 0 <= w <= 256:
         raise ConfigError(f"weight of server {ctx.target.name} is not within 0 and 256 ({w})..")
     ctx.target.weight = w
 
 
+# maxconn / minconn / maxqueue: atol() of the word, as HAProxy ('abc' or nothing is 0)
 @_skw("maxconn", 1, "<maxconn>", "max concurrent connections to the server (0 = unlimited)")
+@accepts_missing
 def _s_maxconn(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.maxconn = _sint(ctx, a[0], "maxconn")
+    ctx.target.maxconn = c_atoi(a[0])
 
 
 @_skw("minconn", 1, "<minconn>", "dynamic maxconn floor (with fullconn)")
+@accepts_missing
 def _s_minconn(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.minconn = _sint(ctx, a[0], "minconn")
+    ctx.target.minconn = c_atoi(a[0])
 
 
 @_skw("maxqueue", 1, "<maxqueue>", "max sessions queued for the server (0 = unlimited)")
+@accepts_missing
 def _s_maxqueue(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.maxqueue = _sint(ctx, a[0], "maxqueue")
+    ctx.target.maxqueue = c_atoi(a[0])
 
 
 @_skw("backup", 0, "", "use only when no active server is available")
@@ -154,21 +153,42 @@ def _s_enabled(ctx: KwCtx, a: list[str]) -> None:
 
 @_skw("slowstart", 1, "<time>", "ramp weight and maxconn up over this time after recovery")
 def _s_slowstart(ctx: KwCtx, a: list[str]) -> None:
+    srv = ctx.target.name
     try:
         ctx.target.slowstart = parse_time(a[0], "slowstart")
-    except BadValue:
-        bad = next((c for c in a[0] if not c.isdigit()), a[0][:1])
-        raise ConfigError(f"unexpected character '{bad}' in 'slowstart' argument of server {ctx.target.name}.") from None
+    except BadValue as e:
+        if e.kind == "overflow":
+            text = f"overflow in argument <{a[0]}> to <slowstart> of server {srv}, maximum value is 2147483647 ms (~24.8 days).."
+        elif e.kind == "underflow":
+            text = f"underflow in argument <{a[0]}> to <slowstart> of server {srv}, minimum non-null value is 1 ms.."
+        else:
+            text = f"unexpected character '{e.char or ''}' in 'slowstart' argument of server {srv}.."
+        raise ConfigError(text) from None
 
 
 @_skw("cookie", 1, "<value>", "persistence cookie value")
+@accepts_missing
 def _s_cookie(ctx: KwCtx, a: list[str]) -> None:
+    if not a[0]:
+        raise ConfigError("'cookie' expects <value> as argument..")
     ctx.target.cookie = a[0]
 
 
 @_skw("id", 1, "<id>", "numeric server id")
+@accepts_missing
 def _s_id(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.id = _sint(ctx, a[0], "id", 1)
+    if not a[0]:
+        raise ConfigError("'id' : expects an integer argument.")
+    if not ctx.target.name:
+        # HAProxy: an alert that is not fatal, and the value is not used
+        raise config_error("'id' option is not accepted in default-server sections", fatal=False)
+    puid = c_atoi(a[0])
+    if puid <= 0:
+        raise ConfigError("'id' : custom id has to be > 0.")
+    for other in ctx.proxy.servers:
+        if other.id == puid:
+            raise ConfigError(f"'id' : custom id {puid} already used at {other.file}:{other.line} ('server {other.name}').")
+    ctx.target.id = puid
 
 
 @_skw("send-proxy", 0, "", "send a PROXY protocol v1 header to the server")
@@ -233,6 +253,7 @@ class Backend:
         self.redispatches = 0
         self.nbpend = 0
         self.max_queue = 0
+        self.queue_idx = 0  # queued sessions handed a slot so far (HAProxy queue.idx, for %bq)
         self.down_trans = 0
         self.last_change = 0.0
         self.last_sess = 0.0
@@ -279,6 +300,30 @@ class Backend:
             except ValueError:
                 pass
 
+    def assigned_full(self, ctx: lb.PickCtx, avoid: Server | None = None) -> Server | None:
+        """Hash algorithms: the full server the key designates.  HAProxy assigns the
+        session to it and queues it in that server's queue (bounded by ``maxqueue``)."""
+        fn = getattr(self.lb, "assigned", None)
+        if fn is None or not getattr(self.lb, "needs_key", False) or not self.lb.servers:
+            return None
+        s = fn(ctx, avoid)
+        return s if s is not None and s.maxconn and lb_saturated(s) else None
+
+    def srv_queue_wait(self, srv: Server, timeout: float) -> bool:
+        """Wait in ``srv``'s own queue for one of its slots. True when woken."""
+        ev = Event()
+        srv.queue.append(ev)
+        srv.nbpend += 1
+        srv.max_queue = max(srv.max_queue, srv.nbpend)
+        try:
+            return ev.wait(timeout or None)
+        finally:
+            srv.nbpend -= 1
+            try:
+                srv.queue.remove(ev)
+            except ValueError:
+                pass
+
     def queue_limit_reached(self) -> bool:
         limit = 0
         for s in self.lb.servers:
@@ -287,10 +332,16 @@ class Backend:
             limit += s.maxqueue
         return bool(self.lb.servers) and self.nbpend >= limit
 
-    def slot_freed(self) -> None:
-        """A server connection ended or a server came back: wake the oldest queued session."""
+    def slot_freed(self, srv: Server | None = None) -> None:
+        """A server connection ended or a server came back: wake the oldest queued session
+        (first the sessions queued on that very server, then the backend queue)."""
+        if srv is not None and srv.queue:
+            srv.queue.popleft().set()
+            srv.queue_idx += 1
+            return
         if self.queue:
             self.queue.popleft().set()
+            self.queue_idx += 1
 
     # ---- state ----
     def server_changed(self, srv: Server) -> None:
@@ -304,6 +355,9 @@ class Backend:
         if has and self.queue:
             for _ in range(len(self.queue)):
                 self.slot_freed()
+        if srv.queue and not srv.usable():
+            for ev in list(srv.queue):  # they choose again (woken without a slot)
+                ev.set()
         if srv.ramp_start is not None and srv not in self.ramping:
             self.ramping.add(srv)
             gevent.spawn(self._warmup, srv)

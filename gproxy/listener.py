@@ -20,8 +20,8 @@ from typing import Any
 from gevent.hub import get_hub
 
 from .config.model import Bind
-from .config.parser import parse_params
-from .config.values import Address, BadValue, parse_bind_addresses, parse_int, parse_time
+from .config.parser import accepts_missing, parse_params
+from .config.values import Address, BadValue, c_atoi, parse_bind_addresses, parse_time
 from .registry import BIND_KEYWORDS, FE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
 
 # ----------------------------------------------------------------- keywords
@@ -29,7 +29,7 @@ from .registry import BIND_KEYWORDS, FE_SIDE, SECTION_KEYWORDS, ConfigError, KwC
 
 @SECTION_KEYWORDS.register("bind", FE_SIDE[1:], "<addr>[:<port>][,...] [param*]", "listening address(es) of a frontend")
 def _bind(ctx: KwCtx, args: list[str]) -> None:
-    if not args:
+    if not args or not args[0]:
         raise ConfigError("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.")
     try:
         addrs = parse_bind_addresses(args[0])
@@ -40,7 +40,8 @@ def _bind(ctx: KwCtx, args: list[str]) -> None:
     try:
         parse_params(ctx, BIND_KEYWORDS, args[1:], "bind")
     except ConfigError as e:
-        raise ConfigError(f"'bind {args[0]}' in section '{ctx.section}' : {e}") from None
+        sep = ":" if getattr(e, "unknown_keyword", False) else " :"  # HAProxy's two spellings
+        raise ConfigError(f"'bind {args[0]}' in section '{ctx.section}'{sep} {e}") from None
     ctx.proxy.binds.append(b)
 
 
@@ -49,13 +50,26 @@ def _bkw(name: str, nargs: int, usage: str = "", doc: str = "") -> Callable[[Cal
 
 
 @_bkw("name", 1, "<name>", "listener name in stats (default sock-N)")
+@accepts_missing
 def _b_name(ctx: KwCtx, a: list[str]) -> None:
+    if not a[0]:
+        raise ConfigError("'name' : missing name")
     ctx.target.name = a[0]
 
 
 @_bkw("id", 1, "<id>", "listener numeric id")
+@accepts_missing
 def _b_id(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.id = _int(a[0], "id", 1)
+    if len(ctx.target.addresses) != 1:
+        raise ConfigError("'id' can only be used with a single socket")
+    if not a[0]:
+        raise ConfigError("'id' : expects an integer argument")
+    if not a[0].lstrip("+-").isdigit():
+        raise ConfigError(f"'id' : expects an integer argument, found '{a[0]}'")
+    luid = c_atoi(a[0])
+    if luid <= 0:
+        raise ConfigError("'id' : custom id has to be > 0")
+    ctx.target.id = luid
 
 
 @_bkw("accept-proxy", 0, "", "expect a PROXY protocol v1/v2 header on every connection")
@@ -63,14 +77,17 @@ def _b_accept_proxy(ctx: KwCtx, a: list[str]) -> None:
     ctx.target.accept_proxy = True
 
 
+# numbers are read with atol() as in HAProxy ('abc' is 0)
 @_bkw("maxconn", 1, "<n>", "max concurrent connections on this listener")
+@accepts_missing
 def _b_maxconn(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.maxconn = _int(a[0], "maxconn", 0)
+    ctx.target.maxconn = _atol_arg(a[0], "maxconn", "must be >= 0")
 
 
 @_bkw("backlog", 1, "<n>", "listen() backlog")
+@accepts_missing
 def _b_backlog(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.backlog = _int(a[0], "backlog", 0)
+    ctx.target.backlog = _atol_arg(a[0], "backlog", "must be > 0")
 
 
 @_bkw("v4v6", 0, "", "IPv6 socket also accepts IPv4")
@@ -94,27 +111,37 @@ def _b_defer(ctx: KwCtx, a: list[str]) -> None:
 
 
 @_bkw("mode", 1, "<octal>", "unix socket permissions")
+@accepts_missing
 def _b_mode(ctx: KwCtx, a: list[str]) -> None:
     try:
         ctx.target.mode = int(a[0], 8)
     except ValueError:
-        raise ConfigError(f"'mode' : invalid octal value '{a[0]}'") from None
+        raise ConfigError(f"'mode' : missing or invalid mode '{a[0]}' (octal integer expected)") from None
 
 
 @_bkw("uid", 1, "<uid>", "unix socket owner")
+@accepts_missing
 def _b_uid(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.uid = _int(a[0], "uid", 0)
+    if not a[0]:
+        raise ConfigError("'uid' : missing value")
+    ctx.target.uid = c_atoi(a[0])
 
 
 @_bkw("gid", 1, "<gid>", "unix socket group")
+@accepts_missing
 def _b_gid(ctx: KwCtx, a: list[str]) -> None:
-    ctx.target.gid = _int(a[0], "gid", 0)
+    if not a[0]:
+        raise ConfigError("'gid' : missing value")
+    ctx.target.gid = c_atoi(a[0])
 
 
 @_bkw("user", 1, "<user>", "unix socket owner by name")
+@accepts_missing
 def _b_user(ctx: KwCtx, a: list[str]) -> None:
     import pwd
 
+    if not a[0]:
+        raise ConfigError("'user' : missing user name")
     try:
         ctx.target.uid = pwd.getpwnam(a[0]).pw_uid
     except KeyError:
@@ -122,9 +149,12 @@ def _b_user(ctx: KwCtx, a: list[str]) -> None:
 
 
 @_bkw("group", 1, "<group>", "unix socket group by name")
+@accepts_missing
 def _b_group(ctx: KwCtx, a: list[str]) -> None:
     import grp
 
+    if not a[0]:
+        raise ConfigError("'group' : missing group name")
     try:
         ctx.target.gid = grp.getgrnam(a[0]).gr_gid
     except KeyError:
@@ -132,18 +162,26 @@ def _b_group(ctx: KwCtx, a: list[str]) -> None:
 
 
 @_bkw("level", 1, "user|operator|admin", "stats socket access level")
+@accepts_missing
 def _b_level(ctx: KwCtx, a: list[str]) -> None:
+    if not a[0]:
+        raise ConfigError("'level' : missing level")
     if a[0] not in ("user", "operator", "admin"):
-        raise ConfigError("'level' only supports 'user', 'operator', and 'admin'")
+        raise ConfigError(f"'level' only supports 'user', 'operator', and 'admin' (got '{a[0]}')")
     ctx.target.level = a[0]
 
 
 @_bkw("tcp-ut", 1, "<timeout>", "TCP_USER_TIMEOUT")
+@accepts_missing
 def _b_tcp_ut(ctx: KwCtx, a: list[str]) -> None:
+    if not a[0]:
+        raise ConfigError("'tcp-ut' : missing TCP User Timeout value")
     try:
         ctx.target.extra["tcp-ut"] = parse_time(a[0], "tcp-ut")
     except BadValue as e:
-        raise ConfigError(str(e)) from None
+        if e.kind in ("overflow", "underflow"):
+            raise ConfigError(str(e)) from None
+        raise ConfigError("'tcp-ut' : expects a positive delay in milliseconds") from None
 
 
 for _n, _k in (("ssl", 0), ("crt", 1), ("crt-list", 1), ("alpn", 1), ("npn", 1), ("ca-file", 1), ("verify", 1),
@@ -156,11 +194,14 @@ for _n, _k in (("ssl", 0), ("crt", 1), ("crt-list", 1), ("alpn", 1), ("npn", 1),
         _n, ("frontend", "listen", "defaults", "global"), None, doc="not implemented by gproxy yet", ignored=True, nargs=_k))
 
 
-def _int(text: str, kw: str, lo: int | None = None) -> int:
-    try:
-        return parse_int(text, kw, lo)
-    except BadValue as e:
-        raise ConfigError(str(e)) from None
+def _atol_arg(text: str, kw: str, rule: str) -> int:
+    """bind maxconn/backlog: a value is required, read with atol(), negative refused."""
+    if not text:
+        raise ConfigError(f"'{kw}' : missing value")
+    val = c_atoi(text)
+    if val < 0:
+        raise ConfigError(f"'{kw}' : invalid value {val}, {rule}")
+    return val
 
 
 # ----------------------------------------------------------------- runtime
@@ -191,6 +232,8 @@ class Listener:
         self.bytes_out = 0
         self.denied_conn = 0
         self.family = socket.AF_INET
+        self.backlog = 0
+        self.unlistened = False  # paused with shutdown(SHUT_RD): listen() again on resume
 
     def describe(self) -> str:
         a = self.address
@@ -245,6 +288,7 @@ class Listener:
                 raise
         backlog = self.bind_spec.backlog or self.frontend.backlog or 1024
         sock.listen(backlog)
+        self.backlog = backlog
         sock.setblocking(False)
         self.sock = sock
         self.raw = getattr(sock, "_sock", sock)  # the plain _socket object: no gevent wrapper on accept
@@ -270,10 +314,24 @@ class Listener:
             self.watcher.start(self._accept)
 
     def pause(self) -> None:
+        """SIGTTOU / operator pause: as HAProxy, stop listening so new connections are
+        refused (shutdown(SHUT_RD) on a listening TCP socket); ``unpause`` listens again."""
         self.paused = True
         self.stop_accepting(WAITING)
+        if self.sock is not None and self.family in (socket.AF_INET, socket.AF_INET6) and not self.unlistened:
+            try:
+                self.sock.shutdown(socket.SHUT_RD)
+                self.unlistened = True
+            except OSError:
+                pass
 
     def unpause(self) -> None:
+        if self.unlistened and self.sock is not None:
+            try:
+                self.sock.listen(self.backlog or 1024)
+            except OSError:
+                return  # stays paused (e.g. another process took the port meanwhile)
+            self.unlistened = False
         self.paused = False
         self.resume()
 

@@ -20,17 +20,33 @@ import gevent
 from gevent.event import Event
 
 from . import log as logmod
-from .config.values import BadValue, parse_time
-from .proxy import int_arg, no_args, one_arg
+from .admin import start_admin  # also registers the stats socket keywords
+from .config.values import BadValue, c_atoi, parse_time
+from .proxy import no_args
 from .registry import GLOBAL, SECTION_KEYWORDS, ConfigError, KwCtx
 
 kw = SECTION_KEYWORDS.register
 G = (GLOBAL,)
 
 
+def _global_value(ctx: KwCtx, args: list[str], already: bool, missing: str, already_text: str = "") -> str | None:
+    """cfg_parse_global()'s order: extra words, 'already specified' (an alert that is not
+    fatal: the line is ignored), then a missing value.  None: ignore the line."""
+    from .config.parser import config_error
+
+    if len(args) > 1 and args[1]:
+        raise ConfigError(f"'{ctx.keyword}' cannot handle unexpected argument '{args[1]}'.")
+    if already:
+        raise config_error(already_text or f"'{ctx.keyword}' already specified. Continuing.", fatal=False)
+    if not args or not args[0]:
+        raise ConfigError(f"'{ctx.keyword}' expects {missing}.")
+    return args[0]
+
+
 @kw("maxconn", G, "<number>", "max concurrent connections of the process")
 def _maxconn(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.maxconn = int_arg(ctx, args, 0)
+    text = _global_value(ctx, args, bool(ctx.glob.maxconn), "an integer argument")
+    ctx.glob.maxconn = c_atoi(text)  # atol(): 'maxconn abc' is 0 (automatic), as in HAProxy
 
 
 @kw("daemon", G, "", "fork into the background")
@@ -41,12 +57,12 @@ def _daemon(ctx: KwCtx, args: list[str]) -> None:
 
 @kw("pidfile", G, "<file>", "write the pid to this file")
 def _pidfile(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.pidfile = one_arg(ctx, args, "a file name as an argument")
+    ctx.glob.pidfile = _global_value(ctx, args, ctx.glob.pidfile is not None, "a file name as an argument")
 
 
 @kw("user", G, "<name>", "drop to this user after binding")
 def _user(ctx: KwCtx, args: list[str]) -> None:
-    name = one_arg(ctx, args, "a user name")
+    name = _global_value(ctx, args, bool(ctx.glob.uid), "a user name", "user/uid already specified. Continuing.")
     try:
         ctx.glob.uid = pwd.getpwnam(name).pw_uid
     except KeyError:
@@ -56,7 +72,7 @@ def _user(ctx: KwCtx, args: list[str]) -> None:
 
 @kw("group", G, "<name>", "drop to this group after binding")
 def _group(ctx: KwCtx, args: list[str]) -> None:
-    name = one_arg(ctx, args, "a group name")
+    name = _global_value(ctx, args, bool(ctx.glob.gid), "a group name", "gid/group was already specified. Continuing.")
     try:
         ctx.glob.gid = grp.getgrnam(name).gr_gid
     except KeyError:
@@ -66,32 +82,54 @@ def _group(ctx: KwCtx, args: list[str]) -> None:
 
 @kw("uid", G, "<number>", "drop to this uid after binding")
 def _uid(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.uid = int_arg(ctx, args, 0)
+    text = _global_value(ctx, args, bool(ctx.glob.uid), "an integer argument", "user/uid already specified. Continuing.")
+    if not text.lstrip("+-").isdigit():
+        ctx.warn(f" uid: string '{text}' is not a number.\n   | You might want to use the 'user' parameter to use a system user name.")
+        return
+    ctx.glob.uid = int(text)
 
 
 @kw("gid", G, "<number>", "drop to this gid after binding")
 def _gid(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.gid = int_arg(ctx, args, 0)
+    text = _global_value(ctx, args, bool(ctx.glob.gid), "an integer argument", "group/gid already specified. Continuing.")
+    if not text.lstrip("+-").isdigit():
+        ctx.warn(f" gid: string '{text}' is not a number.\n   | You might want to use the 'group' parameter to use a system group name.")
+        return
+    ctx.glob.gid = int(text)
 
 
 @kw("chroot", G, "<dir>", "chroot after binding (needs root)")
 def _chroot(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.chroot = one_arg(ctx, args, "a directory as an argument")
+    ctx.glob.chroot = _global_value(ctx, args, ctx.glob.chroot is not None, "a directory as an argument")
 
 
 @kw("hard-stop-after", G, "<time>", "max duration of a soft stop")
 def _hard_stop_after(ctx: KwCtx, args: list[str]) -> None:
-    text = one_arg(ctx, args, "<time> as argument")
+    # proxy_parse_hard_stop_after(): extra words are not checked
+    if not args or not args[0]:
+        raise ConfigError("'hard-stop-after' expects <time> as argument.\n")
+    warnings: list[str] = []
     try:
-        ctx.glob.hard_stop_after = parse_time(text, "hard-stop-after")
-    except BadValue:
-        bad = next((c for c in text if not c.isdigit()), "?")
-        raise ConfigError(f"unexpected character '{bad}' in argument to <hard-stop-after>.\n") from None
+        ctx.glob.hard_stop_after = parse_time(args[0], "hard-stop-after", warnings=warnings)
+    except BadValue as e:
+        if e.kind in ("overflow", "underflow"):
+            raise ConfigError(str(e)) from None
+        raise ConfigError(f"unexpected character '{e.char or ''}' in argument to <hard-stop-after>.\n") from None
+    for w in warnings:
+        ctx.diag.warning(w)
 
 
 @kw("nbthread", G, "<number>", "accepted; gproxy runs one event loop per process")
 def _nbthread(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.nbthread = int_arg(ctx, args, 1)
+    if len(args) > 1 and args[1]:
+        raise ConfigError(f"'nbthread' cannot handle unexpected argument '{args[1]}'.")
+    text = args[0] if args else ""
+    if not text or not text.lstrip("+-").isdigit():
+        raise ConfigError(f"'nbthread' passed a missing or unparsable integer value in '{text}'")
+    n = int(text)
+    if not 1 <= n <= 64:
+        raise ConfigError(f"'nbthread' value must be between 1 and 64 (was {n})")
+    ctx.glob.nbthread = n
     if ctx.glob.nbthread > 1:
         ctx.warn("'nbthread' is accepted but gproxy runs a single event loop; the value is ignored.")
 
@@ -105,27 +143,55 @@ def _nbproc(ctx: KwCtx, args: list[str]) -> None:
 
 @kw("node", G, "<name>", "node name for stats")
 def _node(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.node = one_arg(ctx, args, "a node name")
+    from .config.parser import AT_READCFG, config_error
+
+    if len(args) > 1 and args[1]:
+        raise ConfigError(f"'node' cannot handle unexpected argument '{args[1]}'.")
+    name = args[0] if args else ""
+    if not name or any(not (c.isascii() and (c.isalnum() or c in "_-.")) for c in name):
+        raise config_error(
+            "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), "
+            "hyphen(-) or underscode(_).",
+            at=AT_READCFG,
+        )
+    ctx.glob.node = name
 
 
 @kw("description", G, "<text>", "process description for stats")
 def _gdescription(ctx: KwCtx, args: list[str]) -> None:
+    from .config.parser import AT_READCFG, config_error
+
+    if not args or not args[0]:
+        raise config_error("'description' expects a string argument.", at=AT_READCFG)
     ctx.glob.description = " ".join(args)
 
 
 @kw("ulimit-n", G, "<number>", "file descriptor limit")
 def _ulimit(ctx: KwCtx, args: list[str]) -> None:
-    ctx.glob.tune["ulimit-n"] = int_arg(ctx, args, 0)
+    text = _global_value(ctx, args, bool(ctx.glob.tune.get("ulimit-n")), "an integer argument")
+    ctx.glob.tune["ulimit-n"] = c_atoi(text)
+
+
+@kw("zero-warning", G, "", "make every warning fatal (as -dW)")
+def _zero_warning(ctx: KwCtx, args: list[str]) -> None:
+    no_args(ctx, args)
+    ctx.glob.tune["zero-warning"] = True
+
+
+@kw("quiet", G, "", "no messages at startup (as -q)")
+def _quiet(ctx: KwCtx, args: list[str]) -> None:
+    no_args(ctx, args)
+    ctx.glob.tune["quiet"] = True
 
 
 SECTION_KEYWORDS.ignore(
-    ["cpu-map", "stats socket", "stats timeout", "stats maxconn", "stats bind-process", "master-worker",
+    ["cpu-map", "stats bind-process", "master-worker",
      "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-bind-options",
      "ssl-default-server-ciphers", "ssl-default-server-ciphersuites", "ssl-default-server-options",
      "ssl-dh-param-file", "ca-base", "crt-base", "ssl-server-verify", "spread-checks", "max-spread-checks",
      "maxsslconn", "maxconnrate", "maxsessrate", "maxpipes", "noepoll", "nosplice", "noreuseport",
      "localpeer", "h1-case-adjust", "setenv", "presetenv", "unsetenv", "resetenv", "busy-polling",
-     "lua-load", "set-var", "unix-bind", "zero-warning", "quiet", "strict-limits", "insecure-fork-wanted",
+     "lua-load", "set-var", "unix-bind", "strict-limits", "insecure-fork-wanted",
      "server-state-file", "server-state-base", "grace", "expose-experimental-directives", "set-dumpable"],
     G,
 )
@@ -188,7 +254,7 @@ class Master:
     def run(self) -> int:
         proc = self.process
         opts = self.opts
-        if not self.bind():
+        if not self.bind() or not start_admin(proc):
             for lst in proc.listeners:
                 lst.close()
             return 1
@@ -248,13 +314,18 @@ class Master:
 
     # ---- signals ----
     def pause(self) -> None:
-        self.msg("WARNING", "Pausing proxies.") if self.process.debug else None
         for fe in self.process.frontends:
+            if fe.stopping or fe.disabled:
+                continue
             fe.pause()
+            self.msg("WARNING", f"Paused {'proxy' if fe.spec.kind == 'listen' else 'frontend'} {fe.name}.")
 
     def resume(self) -> None:
         for fe in self.process.frontends:
+            if fe.stopping or fe.disabled:
+                continue
             fe.resume()
+            self.msg("WARNING", f"Resumed {'proxy' if fe.spec.kind == 'listen' else 'frontend'} {fe.name}.")
 
     def dump_states(self) -> None:
         for be in self.process.backends:

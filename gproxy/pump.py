@@ -130,7 +130,9 @@ class Pump:
         if not n:
             self.c_r.stop()
             self.c_eof = True
-            self.cli_act = self.loop.now()
+            self.cli_act = now = self.loop.now()
+            if self.t_server_fin:
+                self.srv_act = now  # the server is now read under server-fin (HAProxy hcto)
             try:
                 self.srv.shutdown(SHUT_WR)
             except OSError:
@@ -187,7 +189,9 @@ class Pump:
         if not n:
             self.s_r.stop()
             self.s_eof = True
-            self.srv_act = self.loop.now()
+            self.srv_act = now = self.loop.now()
+            if self.t_client_fin:
+                self.cli_act = now  # the client is now read under client-fin (HAProxy hcto)
             try:
                 self.cli.shutdown(SHUT_WR)
             except OSError:
@@ -234,13 +238,20 @@ class Pump:
 
     # ---- end ----
     def expired(self, now: float) -> str | None:
-        """Termination state if an inactivity limit passed, else None (called by the sweeper)."""
-        tc = self.t_client_fin if (self.c_eof and self.t_client_fin) else self.t_client
-        if tc and now - self.cli_act >= tc:
-            return "cD"
-        ts = self.t_server_fin if (self.s_eof and self.t_server_fin) else self.t_server
-        if ts and now - self.srv_act >= ts:
-            return "sD"
+        """Termination state if an inactivity limit passed, else None (called by the sweeper).
+
+        As HAProxy: a side is watched while it may still send (no FIN yet) or has output
+        pending; once the FIN of the *other* side was forwarded to it, it is read under its
+        half-closed timeout (``client-fin`` / ``server-fin``) instead of the normal one.
+        """
+        if not self.c_eof or self.c_pend is not None:
+            tc = self.t_client_fin if (self.s_eof and self.t_client_fin) else self.t_client
+            if tc and now - self.cli_act >= tc:
+                return "cD"
+        if not self.s_eof or self.s_pend is not None:
+            ts = self.t_server_fin if (self.c_eof and self.t_server_fin) else self.t_server
+            if ts and now - self.srv_act >= ts:
+                return "sD"
         return None
 
     def finish(self, term: str) -> None:

@@ -10,6 +10,7 @@ time.  No socket I/O here.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,8 @@ class Server:
         self.srv_aborts = 0
         self.down_trans = 0
         self.nbpend = 0  # sessions waiting in this server's queue
+        self.queue: deque[Any] = deque()  # their wake-up events, oldest first
+        self.queue_idx = 0  # sessions served from this queue so far (HAProxy queue.idx, for %sq)
         self.max_queue = 0
         self.last_sess = 0.0
         self.connect_attempts = 0

@@ -19,8 +19,10 @@ from gevent.hub import Waiter, get_hub
 from gevent.socket import wait_read, wait_write
 
 from . import proxyproto
+from .http.acl import select_backend
 from .lb import PickCtx
 from .pump import SWEEPER, Pump
+from .server import RUNNING
 from .session import Session
 
 SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
@@ -97,6 +99,29 @@ def _ignore(term: str) -> None:
     pass
 
 
+# HAProxy's BE_LB_KIND of each algorithm: round robin, connection based, hash of input
+_LB_KIND = {"roundrobin": "rr", "static-rr": "rr", "random": "rr", "leastconn": "cb", "first": "cb"}
+
+
+def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int) -> bool:
+    """Whether retry number ``attempt`` goes to another server (``sess_update_st_cer``):
+    with ``option redispatch``, when the server is not running, at the configured
+    interval (negative: counted back from the last retry), or at once when the backend
+    has more than one active server and does not balance on a hash."""
+    rd = be.redispatch
+    if rd is None:
+        return False
+    if srv.op_state < RUNNING:
+        return True
+    if rd > 0 and attempt % rd == 0:
+        return True
+    if rd < 0:
+        mod = be.retries + 1 + rd
+        if mod > 0 and attempt % mod == 0:
+            return True
+    return kind != "hi" and srv_act > 1
+
+
 class TcpSessions:
     """The session handler of every TCP frontend of a process."""
 
@@ -133,7 +158,7 @@ class TcpSessions:
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:
                 lg.connect_line(sess)
-            be = fe.default_backend
+            be = select_backend(fe, sess, None, self.process.backends) if fe.spec.use_backends else fe.default_backend
             if be is None:
                 sess.term = "PR"
                 return
@@ -179,12 +204,21 @@ class TcpSessions:
         while True:
             if srv is None:
                 srv = be.pick(ctx, prev)
+                if srv is None and (target := be.assigned_full(ctx, prev)) is not None:
+                    srv = self.srv_queue(sess, be, target)
+                    if srv is None:
+                        return None, None
+                    if not srv.usable():  # woken because it went down: choose again
+                        srv = None
+                        continue
             if srv is None:
-                if be.has_candidates() and not be.queue_limit_reached():
+                if be.has_candidates():
                     tq = time.monotonic()
-                    sess.be_queue = be.nbpend
+                    idx0 = be.queue_idx
                     woke = be.queue_wait(be.t_queue)
                     sess.t_queue = int((time.monotonic() - tq) * 1000)
+                    # HAProxy's %bq: sessions served from the queue while this one waited, + 1
+                    sess.be_queue = be.queue_idx - idx0 + (0 if woke else 1)
                     if not woke:
                         sess.term = "sQ"
                         return None, None
@@ -211,14 +245,18 @@ class TcpSessions:
                 srv.retries += 1
                 be.retries_count += 1
                 prev = srv
-                rd = be.redispatch
-                if rd is not None and ((rd < 0 and attempt == be.retries) or (rd > 0 and attempt % rd == 0)):
+                kind = _LB_KIND.get(be.lb.name, "hi")
+                srv_act = be.active_count()[0]
+                if _redispatch(be, srv, attempt, kind, srv_act):
                     sess.redispatched = True
                     srv.redispatches += 1
                     be.redispatches += 1
                     srv = None
-                    continue
+                    if e.timeout or (kind == "rr" and srv_act > 1):
+                        continue
                 if not e.timeout:
+                    # HAProxy waits min(timeout connect, 1s) after a connection error,
+                    # except when it redispatches in a round-robin backend of several servers
                     pause = min(be.t_connect or 1.0, 1.0)
                     gevent.sleep(pause)
                 continue
@@ -230,6 +268,27 @@ class TcpSessions:
             except OSError:
                 pass
             return srv, sock
+
+    def srv_queue(self, sess: Session, be: Any, srv: Any) -> Any:
+        """HAProxy's server queue: the hash designated ``srv`` and it is full.  Returns
+        ``srv`` once a slot is ours, None when refused (``SQ``: ``maxqueue`` reached) or
+        timed out (``sQ``)."""
+        sess.server_name = srv.name
+        sess.server = srv  # logged as %s (and %sc) even without a slot
+        if srv.maxqueue and srv.nbpend >= srv.maxqueue:
+            sess.term = "SQ"
+            srv.failed_conns += 1
+            be.failed_conns += 1
+            return None
+        tq = time.monotonic()
+        idx0 = srv.queue_idx
+        woke = be.srv_queue_wait(srv, be.t_queue)
+        sess.t_queue = int((time.monotonic() - tq) * 1000)
+        sess.srv_queue = srv.queue_idx - idx0 + (0 if woke else 1)
+        if not woke:
+            sess.term = "sQ"
+            return None
+        return srv
 
     def take(self, sess: Session, be: Any, srv: Any) -> None:
         sess.server = srv
@@ -251,7 +310,7 @@ class TcpSessions:
         srv.bytes_in += sess.bytes_in
         srv.bytes_out += sess.bytes_out
         be.lb.released(srv)
-        be.slot_freed()
+        be.slot_freed(srv)
 
     # -------------------------------------------------------------- pump
     def pump(self, sess: Session, fe: Any, be: Any, srv: Any, conn: Any, srv_sock: Any) -> None:
@@ -278,7 +337,7 @@ class TcpSessions:
         elif srv.spec.send_proxy:
             first = proxyproto.build_v1((sess.cli_ip, sess.cli_port), (sess.fe_ip, sess.fe_port))
         sess.pump = p
-        if p.t_client or p.t_server:
+        if p.t_client or p.t_server or p.t_client_fin or p.t_server_fin:
             SWEEPER.add(p)
         p.start(first_to_srv=first)
         try:

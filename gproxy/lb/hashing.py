@@ -440,6 +440,14 @@ class HashBalancer(Balancer):
             return self.chash.get_next(self._ring, avoid) if self._ring is not None else None
         return self.map.get_rr(avoid)
 
+    def assigned(self, ctx: PickCtx, avoid: Server | None) -> Server | None:
+        """The server the key designates, full or not (HAProxy assigns it, then queues
+        on it); None when the key is missing (round robin fallback)."""
+        if self.skip_single and len(self.servers) == 1:
+            return self.lookup(0, avoid)
+        h = self.hash_of(ctx)
+        return None if h is None else self.lookup(h, avoid)
+
     def _choose(self, ctx: PickCtx, avoid: Server | None) -> Server | None:
         if self.skip_single and len(self.servers) == 1:
             s = self.lookup(0, avoid)
