@@ -347,11 +347,19 @@ class Master:
             return
         self.soft_stopping = True
         self.process.stopping = True
-        for fe in self.process.frontends:
-            be_cum = fe.default_backend.cum_sess if fe.default_backend else 0
+        fes = {fe.name: fe for fe in self.process.frontends}
+        bes = {be.name: be for be in self.process.backends}
+        for spec in self.process.model.proxies:  # one line per proxy, in declaration order
+            fe = fes.get(spec.name) if spec.kind != "backend" else None
+            be = bes.get(spec.name) if spec.kind != "frontend" else None
+            logger = fe.logger if fe is not None else (be.logger if be is not None else None)
             logmod.proxy_event(
-                fe.logger, logmod.LOG_WARNING, f"Proxy {fe.name} stopped (cumulated conns: FE: {fe.cum_conn}, BE: {be_cum})."
+                logger,
+                logmod.LOG_WARNING,
+                f"Proxy {spec.name} stopped (cumulated conns: FE: {fe.cum_conn if fe else 0}, "
+                f"BE: {be.cum_sess if be else 0}).",
             )
+        for fe in self.process.frontends:
             fe.stop()
         hsa = self.process.model.glob.hard_stop_after
         gevent.spawn(self._drain, time.monotonic() + hsa / 1000.0 if hsa else None)
