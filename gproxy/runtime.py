@@ -21,6 +21,7 @@ from .backend import Backend
 from .config.model import Model
 from .diag import Diagnostics
 from .frontend import Frontend
+from .http.h1 import HttpSessions
 from .listener import Listener
 from .server import Server
 from .tcp import TcpSessions
@@ -107,6 +108,7 @@ class Process:
         self.stopping = False
         self.full_frontends: set[Frontend] = set()
         self.tcp = TcpSessions(self)
+        self.http = HttpSessions(self)
         self.loggers: dict[str, Any] = {}
         logmod.configure_stderr(quiet=quiet)
         self.global_logger = logmod.global_logger(g)
@@ -146,6 +148,7 @@ class Process:
 def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) -> Process:
     """Runtime objects for a validated Model (no sockets bound yet)."""
     from . import check as checkmod
+    from .http import cookie
 
     proc = Process(model, quiet=quiet)
     backends: dict[str, Backend] = {}
@@ -165,13 +168,15 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
                 srv.subscribers.append(proc.events.server_event)
                 be.add_server(srv)
                 checkmod.attach(srv, spec)
+            for text in cookie.assign_dynamic_cookies(spec.cookie, spec.extra.get("dynamic_cookie_key"), be.servers, spec.name):
+                logmod.warning(text, level=None)
         if spec.kind in ("frontend", "listen"):
             fe = Frontend(spec, pid, proc)
             fe.logger = logmod.proxy_logger(spec, model.glob)
             t = spec.timeouts
             fe.t_client = t.get("client", 0) / 1000.0
             fe.t_client_fin = t.get("client-fin", 0) / 1000.0
-            fe.session_handler = proc.tcp
+            fe.session_handler = proc.http if spec.mode == "http" else proc.tcp
             lid = 1
             for b in spec.binds:
                 for addr in b.addresses:

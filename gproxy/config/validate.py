@@ -26,85 +26,104 @@ def validate(model: Model, diag: Diagnostics) -> None:
     for p in model.proxies:
         if p.disabled:
             continue
-        if p.kind in ("frontend", "listen"):
-            _check_switching(model, p, diag)
-        missing = False
-        if p.kind in ("frontend", "listen") and p.binds and not p.timeouts.get("client"):
-            missing = True
-        if p.kind in ("backend", "listen") and p.servers and not (p.timeouts.get("connect") and p.timeouts.get("server")):
-            missing = True
-        if missing:
+        fe_cap, be_cap = p.kind in ("frontend", "listen"), p.kind in ("backend", "listen")
+        if fe_cap and not p.binds:
+            diag.warning(f"{_kind(p)} '{p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.")
+        _check_switching(model, p, diag)
+        t = p.timeouts
+        if (fe_cap and not t.get("client")) or (
+            be_cap and p.servers and (not t.get("connect") or (not t.get("server") and (p.mode == "http" or not t.get("tunnel"))))
+        ):
             diag.warning(MISSING_TIMEOUTS.format(kind=_kind(p), name=p.name))
-        if p.mode == "http":
-            diag.warning(
-                f"{_kind(p)} '{p.name}' uses 'mode http', which this gproxy version does not implement yet: "
-                "it is relayed as 'mode tcp'.",
-                p.file,
-                p.line,
-            )
-        for ub in p.use_backends:
-            if ub.cond:
-                diag.warning(
-                    f"'use_backend {ub.name}' has a condition, which this gproxy version does not evaluate yet: "
-                    "the rule is skipped.",
-                    ub.file,
-                    ub.line,
-                )
-    _check_ids(model, diag)
+        if be_cap:
+            _check_server_names(p, diag)
     from .. import log
     from ..checks import config as checks_config
+    from ..http import errors as http_errors
+
+    http_errors.resolve(model, diag)
+    from ..http import acl as http_acl
+    from ..http import userlist as http_userlist
+
+    http_userlist.resolve(model, diag)
+    http_acl.resolve_refs(model, diag)
 
     log.check_config(model, diag)
+    from ..http import cookie
+
     for p in model.proxies:
-        for level, text in checks_config.validate(p):
+        for level, text in checks_config.validate(p) + cookie.validate(p):
             (diag.alert if level == "alert" else diag.warning)(text)
+    if not diag.fatal:
+        check_server_addresses(model, diag)
+
+
+def _incompatible(fe: Proxy, be: Proxy) -> bool:
+    """HAProxy refuses any mode mix except a tcp frontend handing over to an http backend."""
+    return be.mode != fe.mode and not (fe.mode == "tcp" and be.mode == "http")
 
 
 def _check_switching(model: Model, fe: Proxy, diag: Diagnostics) -> None:
+    # any proxy: a backend that got a default_backend/use_backend had a warning at parse time
     if fe.default_backend:
         be = model.find_backend(fe.default_backend)
         if be is None:
             diag.alert(f"Proxy '{fe.name}': unable to find required default_backend: '{fe.default_backend}'.")
-        elif fe.mode == "http" and be.mode != "http":
+        elif be is fe:
+            diag.alert(f"Proxy '{fe.name}': loop detected for default_backend: '{fe.default_backend}'.")
+        elif _incompatible(fe, be):
             diag.alert(
-                f"http frontend '{fe.name}' ({fe.file}:{fe.line}) tries to use incompatible tcp backend "
+                f"{fe.mode} {_kind(fe)} '{fe.name}' ({fe.file}:{fe.line}) tries to use incompatible {be.mode} {_kind(be)} "
                 f"'{be.name}' ({be.file}:{be.line}) as its default backend (see 'mode')."
             )
+        elif fe.servers:
+            diag.warning(
+                f"In proxy '{fe.name}', the 'default_backend' rule always has precedence over the servers, "
+                "which will never be used."
+            )
     for ub in fe.use_backends:
-        if "%[" in ub.name:
+        if getattr(ub, "dynamic", "%[" in ub.name):
             continue
         be = model.find_backend(ub.name)
         if be is None:
             diag.alert(f"Proxy '{fe.name}': unable to find required use_backend: '{ub.name}'.")
-        elif fe.mode == "http" and be.mode != "http":
+        elif be is fe:
+            diag.alert(f"Proxy '{fe.name}': loop detected for use_backend: '{ub.name}'.")
+        elif _incompatible(fe, be):
             diag.alert(
-                f"http frontend '{fe.name}' ({fe.file}:{fe.line}) tries to use incompatible tcp backend "
+                f"{fe.mode} {_kind(fe)} '{fe.name}' ({fe.file}:{fe.line}) tries to use incompatible {be.mode} {_kind(be)} "
                 f"'{be.name}' ({be.file}:{be.line}) in a 'use_backend' rule (see 'mode')."
             )
 
 
-def _check_ids(model: Model, diag: Diagnostics) -> None:
-    seen: dict[int, Proxy] = {}
-    for p in model.proxies:
-        if p.id is None:
+def _check_server_names(p: Proxy, diag: Diagnostics) -> None:
+    """Two servers without an explicit id may not share a name (the first clash of each)."""
+    from .parser import AT_PARSING, report
+
+    for i, srv in enumerate(p.servers):
+        if srv.id is not None:
             continue
-        other = seen.get(p.id)
-        if other is not None:
-            diag.alert(
-                f"{_kind(p)} '{p.name}' has the same ID ({p.id}) as {_kind(other)} '{other.name}'.",
-                p.file,
-                p.line,
-            )
-        seen[p.id] = p
-    for p in model.proxies:
-        sids: dict[int, str] = {}
-        for s in p.servers:
-            if s.id is None:
-                continue
-            if s.id in sids:
-                diag.alert(
-                    f"'server {p.name}/{s.name}' : custom id {s.id} already used by server '{sids[s.id]}'.",
-                    s.file,
-                    s.line,
+        for other in p.servers[:i]:
+            if other.id is None and other.name == srv.name:
+                report(
+                    diag,
+                    "ALERT",
+                    f"{_kind(p)} '{p.name}', another server named '{srv.name}' was already defined at line "
+                    f"{other.line}, please use distinct names.",
+                    srv.file,
+                    srv.line,
+                    AT_PARSING,
                 )
-            sids[s.id] = s.name
+                break
+
+
+def check_server_addresses(model: Model, diag: Diagnostics) -> None:
+    """srv_init_addr(): server host names that did not resolve, after every other check."""
+    from .parser import AT_CTX, report
+
+    for p in model.proxies:
+        for srv in p.servers:
+            err = srv.extra.get("addr_error")
+            if err:
+                report(diag, "ALERT", f"'server {p.name}/{srv.name}' : {err}", srv.file, srv.line, AT_CTX)
+                diag.addr_failed = True  # type: ignore[attr-defined]  # app: HAProxy's last line differs

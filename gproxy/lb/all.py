@@ -6,6 +6,6 @@ configuration words) before ``lb.make`` is used.
 
 from __future__ import annotations
 
-from . import first, leastconn, random, roundrobin, source, static_rr
+from . import first, l7, leastconn, random, roundrobin, source, static_rr
 
-__all__ = ["first", "leastconn", "random", "roundrobin", "source", "static_rr"]
+__all__ = ["first", "l7", "leastconn", "random", "roundrobin", "source", "static_rr"]
