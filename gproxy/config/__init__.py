@@ -24,6 +24,13 @@ KEYWORD_MODULES = (
     "gproxy.lb.keywords",
     "gproxy.check",
     "gproxy.log",
+    "gproxy.http.keywords",
+    "gproxy.http.errors",
+    "gproxy.http.acl",
+    "gproxy.http.rules",
+    "gproxy.http.legacy",
+    "gproxy.http.userlist",
+    "gproxy.http.cookie",
 )
 
 
