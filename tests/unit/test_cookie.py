@@ -534,7 +534,7 @@ def _check(cfg: str) -> list[str]:
     with os.fdopen(fd, "w") as f:
         f.write(cfg)
     try:
-        model, diag = load([path])  # load() runs cookie.validate() after parsing
+        _model, diag = load([path])  # load() runs cookie.validate() after parsing
         out = [m.render(1).split(") : ", 1)[1].replace(path, "F") for m in diag.messages]
         # leave out gproxy's own notes (features not implemented yet) and the summary line
         return [t for t in out if "gproxy" not in t and "Error(s) found" not in t]
