@@ -166,6 +166,8 @@ class TcpSessions:
             sess.backend_name = be.name
             be.cur_sess += 1
             be.cum_sess += 1
+            be.sess_rate.add()
+            be.last_sess = time.time()
             be.max_sess = max(be.max_sess, be.cur_sess)
             srv, srv_sock = self.connect(sess, be)
             if srv_sock is None:
@@ -182,8 +184,12 @@ class TcpSessions:
             sess.t_total = int((now - sess.accept_mono) * 1000)
             if srv is not None:
                 self.release(sess, be, srv)
+                if sess.t_connect >= 0:
+                    srv.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
             if be is not None:
                 be.cur_sess -= 1
+                if srv is not None and sess.t_connect >= 0:
+                    be.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
                 be.bytes_in += sess.bytes_in
                 be.bytes_out += sess.bytes_out
             fe.bytes_in += sess.bytes_in
@@ -230,6 +236,8 @@ class TcpSessions:
                 sess.t_queue = int((time.monotonic() - t0) * 1000)
             self.take(sess, be, srv)
             tc = time.monotonic()
+            srv.connect_attempts += 1
+            be.connect_attempts += 1
             try:
                 sock = connect_server(srv, be.t_connect)
             except ConnectFailed as e:
@@ -296,6 +304,8 @@ class TcpSessions:
         sess.srv_ip, sess.srv_port = srv.sockaddr[0] if isinstance(srv.sockaddr, tuple) else "unix", srv.port
         srv.cur_sess += 1
         srv.cum_sess += 1
+        srv.sess_rate.add()
+        srv.last_sess = time.time()
         srv.cum_lbconn += 1
         be.cum_lbconn += 1
         srv.max_sess = max(srv.max_sess, srv.cur_sess)
