@@ -152,18 +152,20 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
 
     proc = Process(model, quiet=quiet)
     backends: dict[str, Backend] = {}
-    next_id = 1
+    # HAProxy's numbering: explicit ids are reserved, the others take the first free id
+    # from a counter that also steps over explicit ones; the hidden GLOBAL proxy created
+    # by a stats socket takes id 1.
+    pids = auto_ids([p.id for p in model.proxies], 2 if model.glob.stats_sockets else 1)
     for spec in model.proxies:
-        pid = spec.id or next_id
-        next_id = max(next_id, pid) + 1
+        pid = pids.pop(0)
         fe = be = None
         if spec.kind in ("backend", "listen"):
             be = Backend(spec, pid, proc)
             be.logger = logmod.proxy_logger(spec, model.glob)
             backends[spec.name] = be
             proc.backends.append(be)
-            for i, sspec in enumerate(spec.servers, 1):
-                srv = Server(be, sspec, i)
+            for sid, sspec in zip(auto_ids([s.id for s in spec.servers], 1), spec.servers):
+                srv = Server(be, sspec, sid)
                 resolve_server(srv)
                 srv.subscribers.append(proc.events.server_event)
                 be.add_server(srv)
@@ -196,6 +198,22 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
                 fe.default_backend = backends[ub.name]
                 break
     return proc
+
+
+def auto_ids(explicit: list[int | None], start: int) -> list[int]:
+    """HAProxy's get_next_id() numbering for proxies and servers, in declaration order."""
+    used = {i for i in explicit if i is not None}
+    out = []
+    nxt = start
+    for i in explicit:
+        if i is None:
+            while nxt in used:
+                nxt += 1
+            i = nxt
+            used.add(i)
+        out.append(i)
+        nxt += 1
+    return out
 
 
 def resolve_server(srv: Server) -> None:
