@@ -23,7 +23,7 @@ from .diag import Diagnostics
 from .frontend import Frontend
 from .http.h1 import HttpSessions
 from .listener import Listener
-from .server import Server
+from .server import STOPPED, Server
 from .tcp import TcpSessions
 
 DEFAULT_MAXCONN_FALLBACK = 100
@@ -51,7 +51,8 @@ class Events:
         be = srv.backend
         who = f"{'Backup Server' if srv.backup else 'Server'} {be.name}/{srv.name}"
         act, bck = be.active_count()
-        why = f", reason: {reason}" if reason else ""
+        # HAProxy's srv_append_status(): an operator's change reads ", changed from CLI"
+        why = (", " + reason if reason == "changed from CLI" else f", reason: {reason}") if reason else ""
         on_backup = " Running on backup." if not act and bck else ""
         left = (
             f"{act} active and {bck} backup servers left.{on_backup} "
@@ -68,11 +69,14 @@ class Events:
         elif event == "up":
             logmod.server_event(be.logger, f"{who} is UP{why}. {online}")
         elif event == "ready":
-            logmod.server_event(be.logger, f"{who} is UP/READY (leaving forced maintenance). {online}")
+            state = "DOWN" if srv.op_state == STOPPED else "UP"
+            logmod.server_event(be.logger, f"{who} is {state}/{'DRAIN' if srv.drain else 'READY'} (leaving forced maintenance)")
         elif event == "drain":
-            logmod.server_event(be.logger, f"{who} is UP/DRAIN{why}. {online}")
+            logmod.server_event(be.logger, f"{who} enters drain state{why}. {online}")
+        elif event == "undrain":
+            logmod.server_event(be.logger, f"{who} is {'DOWN' if srv.op_state == STOPPED else 'UP'} (leaving forced drain)")
         elif event == "nolb":
-            logmod.server_event(be.logger, f"{who} is stopping{why}. {left}")
+            logmod.server_event(be.logger, f"{who} is stopping{why}. {online}")
 
     def no_server(self, be: Backend) -> None:
         logmod.backend_no_server(be.logger, "listen" if be.spec.kind == "listen" else "backend", be.name)

@@ -125,25 +125,10 @@ class Server:
         return bool(mc) and self.cur_sess >= mc
 
     def status_text(self) -> str:
-        """Stats ``status`` column."""
-        if self.maint:
-            return "MAINT"
-        if self.drain:
-            return "DRAIN"
-        chk = self.check
-        if chk is not None and chk.enabled:
-            if self.op_state == STOPPED:
-                if chk.health > 0:
-                    return f"DOWN {chk.health}/{chk.rise}"
-                return "DOWN"
-            if chk.health < chk.rise + chk.fall - 1:
-                return f"UP {chk.health - chk.rise + 1}/{chk.fall}"
-            if self.op_state == STOPPING:
-                return "NOLB"
-            return "UP"
-        if self.op_state == STOPPED:
-            return "DOWN"
-        return "no check"
+        """Stats ``status`` column (the column table owns HAProxy's rules)."""
+        from .stats.columns import server_status
+
+        return server_status(self)
 
     # ----- state changes -------------------------------------------------
     def set_running(self, reason: str = "") -> None:
@@ -188,8 +173,8 @@ class Server:
             if self.slowstart and self.op_state == RUNNING:
                 self.op_state = STARTING
             self._changed("ready", reason)
-        elif not self.admin:
-            self._changed("ready", reason)
+        elif flag & DRAIN_MASK and not self.drain:
+            self._changed("undrain", reason)
 
     def set_weight(self, weight: int) -> None:
         self.uweight = weight
@@ -220,7 +205,7 @@ class Server:
                 self.down_since = now
             self.down_trans += 1 if event == "down" else 0
             self.ramp_start = None
-        elif event in ("up", "ready") and self.op_state != STOPPED and not self.maint:
+        elif event in ("up", "ready", "undrain") and self.op_state != STOPPED and not self.maint:
             if was_down and self.down_since is not None:
                 self.downtime += now - self.down_since
             self.down_since = None

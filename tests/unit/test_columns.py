@@ -570,7 +570,7 @@ def test_server_commands_use_server_methods(proc: Any) -> None:
     assert s2.admin == FDRAIN
     assert cmds.execute(ctx, "enable server be1/#2") == ""
     assert s2.admin == 0
-    assert events == ["maint", "ready", "drain", "ready"]
+    assert events == ["maint", "ready", "drain", "undrain"]
     assert cmds.execute(ctx, "set weight be1/s2 40%") == "" and s2.uweight == 2
     assert cmds.execute(ctx, "get weight be1/s2") == "2 (initial 5)\n"
     assert cmds.execute(ctx, "set server be1/s2 health down") == "" and s2.op_state == STOPPED
