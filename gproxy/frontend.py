@@ -14,7 +14,7 @@ import gevent
 
 from .config.model import Proxy, UseBackend
 from .counters import FreqCtr, new_hrsp
-from .proxy import int_arg, one_arg
+from .proxy import lenient_int_arg
 from .registry import FE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
 
 kw = SECTION_KEYWORDS.register
@@ -22,27 +22,35 @@ kw = SECTION_KEYWORDS.register
 
 @kw("maxconn", FE_SIDE, "<conns>", "max concurrent connections on the frontend")
 def _maxconn(ctx: KwCtx, args: list[str]) -> None:
-    ctx.proxy.maxconn = int_arg(ctx, args, 0)
+    ctx.proxy.maxconn = lenient_int_arg(ctx, args)
 
 
 @kw("backlog", FE_SIDE, "<conns>", "listen backlog")
 def _backlog(ctx: KwCtx, args: list[str]) -> None:
-    ctx.proxy.backlog = int_arg(ctx, args, 0)
+    ctx.proxy.backlog = lenient_int_arg(ctx, args)
 
 
 @kw("default_backend", FE_SIDE, "<backend>", "backend used when no use_backend rule matches")
 def _default_backend(ctx: KwCtx, args: list[str]) -> None:
-    ctx.proxy.default_backend = one_arg(ctx, args, "a backend name")
+    if not args or not args[0]:
+        raise ConfigError("'default_backend' expects a backend name.")
+    ctx.proxy.default_backend = args[0]  # kept even when extra words are refused, as HAProxy
+    if len(args) > 1 and args[1]:
+        raise ConfigError(f"'default_backend' cannot handle unexpected argument '{args[1]}'.")
 
 
 @kw("use_backend", FE_SIDE[1:], "<backend> [{if | unless} <condition>]", "switch to a backend when a condition matches")
 def _use_backend(ctx: KwCtx, args: list[str]) -> None:
-    if not args:
-        raise ConfigError("'use_backend' expects a backend_name.")
+    if not args or not args[0]:
+        raise ConfigError("'use_backend' expects a backend name.")
     cond = args[1:]
     if cond and cond[0] not in ("if", "unless"):
-        raise ConfigError(f"'use_backend' : expects 'if' or 'unless' followed by a condition but found '{cond[0]}'.")
-    ctx.proxy.use_backends.append(UseBackend(args[0], cond, ctx.file, ctx.line))
+        raise ConfigError(f"unexpected keyword '{cond[0]}' after switching rule, only 'if' and 'unless' are allowed.")
+    ub = UseBackend(args[0], cond, ctx.file, ctx.line)
+    from .http import acl  # compiles the condition (ub.compiled) and a log-format name (ub.render)
+
+    acl.compile_use_backend(ctx, ub)
+    ctx.proxy.use_backends.append(ub)
 
 
 class Frontend:

@@ -8,6 +8,7 @@ usual timeouts are set, numeric ids are unique.  Pure: reads the Model, writes m
 from __future__ import annotations
 
 from ..diag import Diagnostics
+from ..lb import keywords as lb_keywords
 from .model import Model, Proxy
 
 MISSING_TIMEOUTS = (
@@ -27,6 +28,10 @@ def validate(model: Model, diag: Diagnostics) -> None:
         if p.disabled:
             continue
         fe_cap, be_cap = p.kind in ("frontend", "listen"), p.kind in ("backend", "listen")
+        if be_cap and p.mode != "http":
+            fallback = lb_keywords.tcp_mode_fallback(p)  # proxy_cfg_ensure_no_http()
+            if fallback:
+                diag.warning(fallback)
         if fe_cap and not p.binds:
             diag.warning(f"{_kind(p)} '{p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.")
         _check_switching(model, p, diag)

@@ -1,0 +1,1312 @@
+"""``http-request``, ``http-response``, ``http-after-response`` and ``tcp-request`` rules.
+
+Owns the keywords (HAProxy 2.6's syntax and error texts, ``src/http_act.c``,
+``src/http_rules.c``, ``src/http_htx.c`` for replies, ``src/tcp_rules.c``), the compiled
+rule objects stored in ``Proxy.http_request`` & co, and their evaluation for the HTTP
+engine:
+
+* ``run_http_request(rules, txn)`` / ``run_http_response(rules, txn)`` return a
+  ``Verdict`` (``allow``, ``deny``, ``return``, ``redirect``, ``auth``, ``reject``,
+  ``tarpit``, ``use-service``) or None to go on;
+* ``run_http_after_response(rules, txn)`` edits ``txn.rsp`` (also generated responses);
+* ``run_tcp_connection(rules, sess)`` / ``run_tcp_content(rules, sess, txn)`` return
+  False to reject;
+* ``verdict_response_bytes(verdict)`` renders a verdict's response as HAProxy puts it
+  on the wire (lower-case header names, the H1 mux's connection header).
+
+Header values, bodies and redirect targets are log-format strings (``%[sample]``,
+``%ci`` ...): see ``sample.compile_logformat``.  Rules from a named ``defaults`` section
+come first in a proxy's lists (copied when the proxy is created), as HAProxy runs them
+first.
+
+Pure module: no sockets, never yields.  Files named by ``file``/``lf-file`` are read at
+configuration time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..config import values
+from ..config.parser import AT_READCFG, config_error
+from ..registry import DEFAULTS, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
+from . import acl as aclmod
+from . import sample as smp
+from .message import Headers, Response
+from .sample import SampleError
+
+__all__ = [
+    "REASONS",
+    "ReplyResponse",
+    "Rule",
+    "Verdict",
+    "http_reason",
+    "run_http_after_response",
+    "run_http_request",
+    "run_http_response",
+    "run_tcp_connection",
+    "run_tcp_content",
+    "verdict_response_bytes",
+]
+
+
+# --------------------------------------------------------------------------------------
+# status reasons (src/http.c http_get_reason)
+
+REASONS: dict[int, str] = {
+    100: "Continue", 101: "Switching Protocols", 102: "Processing", 200: "OK", 201: "Created",
+    202: "Accepted", 203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content",
+    206: "Partial Content", 207: "Multi-Status", 210: "Content Different", 226: "IM Used",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Moved Temporarily", 303: "See Other",
+    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    310: "Too many Redirects", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
+    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Time-out", 409: "Conflict", 410: "Gone",
+    411: "Length Required", 412: "Precondition Failed", 413: "Request Entity Too Large",
+    414: "Request-URI Too Long", 415: "Unsupported Media Type", 416: "Requested range unsatisfiable",
+    417: "Expectation failed", 418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Content",
+    423: "Locked", 424: "Method failure", 425: "Too Early", 426: "Upgrade Required",
+    428: "Precondition Required", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    449: "Retry With", 450: "Blocked by Windows Parental Controls", 451: "Unavailable For Legal Reasons",
+    456: "Unrecoverable Error", 499: "client has closed connection", 500: "Internal Server Error",
+    501: "Not Implemented", 502: "Bad Gateway or Proxy Error", 503: "Service Unavailable",
+    504: "Gateway Time-out", 505: "HTTP Version not supported", 506: "Variant also negotiate",
+    507: "Insufficient storage", 508: "Loop detected", 509: "Bandwidth Limit Exceeded", 510: "Not extended",
+    511: "Network authentication required", 520: "Web server is returning an unknown error",
+}
+
+
+def http_reason(status: int) -> str:
+    """http_get_reason(): the reason phrase HAProxy writes for ``status``."""
+    r = REASONS.get(status)
+    if r is not None:
+        return r
+    for lo, text in ((100, "Informational"), (200, "Success"), (300, "Redirection"), (400, "Client Error"),
+                     (500, "Server Error")):
+        if lo <= status <= lo + 99:
+            return text
+    return "Other"
+
+
+#: status codes HAProxy has a built-in error page for (http_err_codes)
+ERR_CODES = (200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504)
+LOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+
+
+# --------------------------------------------------------------------------------------
+# verdicts and generated responses
+
+
+class ReplyResponse(Response):
+    """A response gproxy generates (deny, return, redirect, auth pages): a ``Response``
+    with its ``body`` bytes.  ``close`` is set when the message forces the connection to
+    close after it (errorfile with ``Connection: close`` or no length)."""
+
+    __slots__ = ("body", "close", "has_len")
+
+    def __init__(self, status: int, reason: str = "", version: str = "HTTP/1.1", headers: Headers | None = None,
+                 body: bytes = b"", close: bool = False, has_len: bool = True) -> None:
+        super().__init__(status, reason, version, headers)
+        self.body = body
+        self.close = close
+        self.has_len = has_len
+        self.body_len = len(body) if has_len else None
+
+
+class Verdict:
+    """The final decision of a rule set.
+
+    ``kind``: 'allow' (stop evaluating rules, go on), 'deny', 'return', 'redirect',
+    'auth', 'tarpit' (send ``response`` after ``timeout tarpit``), 'reject' (close
+    without a response), 'use-service' (hand the request to ``service``).
+    ``status`` is what the logs show (0 for reject/allow); ``realm`` is set for auth.
+    """
+
+    __slots__ = ("kind", "realm", "response", "rule", "service", "status")
+
+    def __init__(self, kind: str, status: int = 0, response: ReplyResponse | None = None, service: str | None = None,
+                 realm: str | None = None, rule: Any = None) -> None:
+        self.kind = kind
+        self.status = status
+        self.response = response
+        self.service = service
+        self.realm = realm
+        self.rule = rule
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.kind!r}, {self.status})"
+
+
+_ALLOW = Verdict("allow")
+_REJECT = Verdict("reject")
+
+
+def _conn_header(keep_alive: bool, req_minor: int, rsp_minor: int) -> str:
+    """The connection header HAProxy's H1 mux appends (errors.conn_header's rule)."""
+    if not keep_alive:
+        return "connection: close\r\n" if rsp_minor else ""
+    if not rsp_minor or not req_minor:
+        return "connection: keep-alive\r\n"
+    return ""
+
+
+def verdict_response_bytes(verdict: Verdict, keep_alive: bool = True, req_minor: int = 1, head_only: bool = False,
+                           body_pending: bool = False) -> bytes:
+    """The bytes HAProxy 2.6 sends for a verdict's response (b'' when there is none).
+
+    ``keep_alive``: the connection is to stay open (False appends ``connection: close``);
+    ``req_minor``: the request's HTTP minor version (an HTTP/1.0 client that keeps the
+    connection gets ``connection: keep-alive``); ``head_only`` for HEAD requests;
+    ``body_pending``: the request body was not fully received, in which case HAProxy
+    closes after a redirect (and says so first thing in its headers).  Run
+    ``http-after-response`` rules on ``verdict.response`` before calling this.
+    """
+    r = verdict.response
+    if r is None:
+        return b""
+    rsp_minor = 0 if r.version == "HTTP/1.0" else 1
+    ka = keep_alive and not r.close and r.has_len
+    out = [f"{r.version} {r.status} {r.reason}\r\n"]
+    if body_pending and verdict.kind == "redirect":
+        out.append("connection: close\r\n")
+        ka = False
+        hdr = ""
+    else:
+        hdr = _conn_header(ka, req_minor, rsp_minor)
+    for k, v in r.headers.items:
+        out.append(f"{k}: {v}\r\n")
+    out.append(hdr)
+    out.append("\r\n")
+    head = "".join(out).encode("latin-1")
+    return head if head_only else head + r.body
+
+
+def _specs(sess: Any) -> tuple[Any, Any]:
+    be = getattr(sess, "backend", None) if sess is not None else None
+    fe = getattr(sess, "frontend", None) if sess is not None else None
+    return getattr(be, "spec", None), getattr(fe, "spec", None)
+
+
+def error_page(status: int, sess: Any) -> ReplyResponse:
+    """The proxy's page for ``status`` (backend errorfile, frontend errorfile, built-in)."""
+    from . import errors
+
+    be_spec, fe_spec = _specs(sess)
+    rep = errors.reply(status, be_spec, fe_spec)
+    return _from_reply(rep)
+
+
+def _from_reply(rep: Any) -> ReplyResponse:
+    h = Headers([(k.lower(), v) for k, v in rep.headers])
+    version = "HTTP/1.1" if getattr(rep, "minor", 1) else "HTTP/1.0"
+    return ReplyResponse(rep.status, rep.reason, version, h, rep.body, close=rep.close, has_len=rep.has_len)
+
+
+# --------------------------------------------------------------------------------------
+# rules
+
+
+class Rule:
+    """One compiled rule.  ``run(sess, txn)`` returns a Verdict or None."""
+
+    __slots__ = ("action", "cond", "file", "final", "line", "order", "owner", "run", "text")
+
+    def __init__(self, action: str, run: Callable[[Any, Any], Verdict | None], cond: aclmod.Cond | None = None,
+                 file: str = "", line: int = 0, final: bool = False, order: int = 0, text: str = "",
+                 owner: str = "") -> None:
+        self.action = action
+        self.run = run
+        self.cond = cond
+        self.file = file
+        self.line = line
+        self.final = final
+        self.order = order  # 0: rule; 1/2: translated legacy req*/rsp* (run after the others)
+        self.text = text
+        self.owner = owner
+
+    def __repr__(self) -> str:
+        return f"Rule({self.action!r} at {self.file}:{self.line})"
+
+
+def _run(rules: list[Rule], sess: Any, txn: Any) -> Verdict | None:
+    for r in rules:
+        c = r.cond
+        if c is not None and not c.match(sess, txn):
+            continue
+        v = r.run(sess, txn)
+        if v is not None:
+            return v
+    return None
+
+
+def run_http_request(rules: list[Rule], txn: Any) -> Verdict | None:
+    """Evaluate ``http-request`` rules on ``txn.req``; None means no final verdict."""
+    if not rules:
+        return None
+    return _run(rules, txn.sess, txn)
+
+
+def run_http_response(rules: list[Rule], txn: Any) -> Verdict | None:
+    """Evaluate ``http-response`` rules on ``txn.rsp``; None means no final verdict."""
+    if not rules:
+        return None
+    return _run(rules, txn.sess, txn)
+
+
+def run_http_after_response(rules: list[Rule], txn: Any) -> None:
+    """Evaluate ``http-after-response`` rules on ``txn.rsp`` (served or generated)."""
+    if rules:
+        _run(rules, txn.sess, txn)
+
+
+def run_tcp_connection(rules: list[Rule], sess: Any) -> bool:
+    """``tcp-request connection`` rules: False if the connection is to be rejected."""
+    for r in rules:
+        c = r.cond
+        if c is not None and not c.match(sess, None):
+            continue
+        v = r.run(sess, None)
+        if v is not None:
+            return v.kind != "reject"
+    return True
+
+
+def run_tcp_content(rules: list[Rule], sess: Any, txn: Any = None) -> bool:
+    """``tcp-request content`` rules: False if the connection is to be rejected."""
+    for r in rules:
+        c = r.cond
+        if c is not None and not c.match(sess, txn):
+            continue
+        v = r.run(sess, txn)
+        if v is not None:
+            return v.kind != "reject"
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# parsing helpers
+
+
+class ActionError(Exception):
+    """An action parse error (the ``<err>`` of "error detected in ... rule : <err>.")."""
+
+
+class Pc:
+    """Parse context of one rule line."""
+
+    def __init__(self, ctx: KwCtx, ruleset: str, words: list[str]) -> None:
+        self.ctx = ctx
+        self.ruleset = ruleset  # 'http-request' | 'http-response' | 'http-after-response' | ...
+        self.words = words
+        self.proxy = ctx.proxy
+        self.side = "res" if ruleset in ("http-response", "http-after-response") else "req"
+        self.pctx = aclmod.parse_ctx(ctx, ruleset, "in http-request expression in" if self.side == "req"
+                                     else "in http-response response in")
+
+    def arg(self, i: int) -> str:
+        return self.words[i] if i < len(self.words) else ""
+
+    def is_end(self, i: int) -> bool:
+        w = self.arg(i)
+        return not w or w in ("if", "unless")
+
+    def lf(self, fmt: str, http: bool = True) -> Callable[[Any, Any], str]:
+        try:
+            return smp.compile_logformat(fmt, self.pctx, mode="http", http=http)
+        except ValueError as e:
+            raise ActionError(str(e)) from None
+
+    def regex(self, text: str, icase: bool = False) -> re.Pattern[str]:
+        try:
+            return smp.compile_regex(text, icase)
+        except SampleError as e:
+            raise ActionError(str(e)) from None
+
+
+def _msg(side: str, txn: Any) -> Any:
+    return txn.req if side == "req" else txn.rsp
+
+
+# ---- header actions -------------------------------------------------------------------
+
+
+def _a_add_set_header(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    hname, fmt = pc.arg(i), pc.arg(i + 1)
+    if not hname or not fmt:
+        raise ActionError("expects exactly 2 arguments")
+    render = pc.lf(fmt)
+    side = pc.side
+    lname = hname.lower()
+    if name == "add-header":
+        def run(sess: Any, txn: Any) -> None:
+            m = _msg(side, txn)
+            if m is not None:
+                m.headers.items.append((lname, render(sess, txn)))
+    else:
+        def run(sess: Any, txn: Any) -> None:
+            m = _msg(side, txn)
+            if m is not None:
+                v = render(sess, txn)
+                m.headers.delete(lname)
+                m.headers.items.append((lname, v))
+    return run, i + 2
+
+
+def _name_matcher(name: str, how: str, pc: Pc) -> Callable[[str], bool]:
+    low = name.lower()
+    if how == "str":
+        return lambda k: k == low
+    if how == "beg":
+        return lambda k: k.startswith(low)
+    if how == "end":
+        return lambda k: k.endswith(low)
+    if how == "sub":
+        return lambda k: low in k
+    rx = pc.regex(name)
+    return lambda k: rx.search(k) is not None
+
+
+def _a_del_header(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    hname = pc.arg(i)
+    if not hname:
+        raise ActionError("expects at least 1 argument")
+    how = "str"
+    if pc.arg(i + 1) == "-m":
+        if not pc.arg(i + 2):
+            raise ActionError("-m flag expects exactly 1 argument")
+        how = pc.arg(i + 2)
+        if how not in ("str", "beg", "end", "sub", "reg"):
+            raise ActionError(f"-m with unsupported matching method '{how}'")
+        i += 2
+    match = _name_matcher(hname, how, pc)
+    side = pc.side
+
+    def run(sess: Any, txn: Any) -> None:
+        m = _msg(side, txn)
+        if m is not None:
+            m.headers.items = [(k, v) for k, v in m.headers.items if not match(k)]
+
+    return run, i + 1
+
+
+def _a_replace_header(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    if not pc.arg(i) or not pc.arg(i + 1) or not pc.arg(i + 2):
+        raise ActionError("expects exactly 3 arguments")
+    hname = pc.arg(i).lower()
+    rx = pc.regex(pc.arg(i + 1))
+    render = pc.lf(pc.arg(i + 2))
+    side = pc.side
+    full = name == "replace-header"
+
+    def run(sess: Any, txn: Any) -> None:
+        m = _msg(side, txn)
+        if m is None:
+            return
+        tmpl = render(sess, txn)
+        items = m.headers.items
+        for idx, (k, v) in enumerate(items):
+            if k != hname:
+                continue
+            if full:
+                mm = rx.search(v)
+                if mm is not None:
+                    items[idx] = (k, smp.exp_replace(tmpl, mm))
+                continue
+            parts = v.split(",")
+            changed = False
+            for j, part in enumerate(parts):
+                core = part.strip(" \t")
+                mm = rx.search(core)
+                if mm is None:
+                    continue
+                parts[j] = smp.exp_replace(tmpl, mm)  # HAProxy drops the spaces around a replaced value
+                changed = True
+            if changed:
+                items[idx] = (k, ",".join(parts))
+
+    return run, i + 3
+
+
+# ---- request line ---------------------------------------------------------------------
+
+_ABS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def _split_uri(uri: str) -> tuple[str, str, str | None]:
+    """(scheme://authority or '', path, query or None)."""
+    pre = ""
+    m = _ABS.match(uri)
+    if m is not None:
+        pre = uri[: m.end()]
+        uri = uri[m.end() :]
+    path, q, query = uri.partition("?")
+    return pre, path, (query if q else None)
+
+
+def _a_set_line(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    if not pc.arg(i) or not pc.is_end(i + 1):
+        raise ActionError("expects exactly 1 argument <format>")
+    render = pc.lf(pc.arg(i))
+
+    def run(sess: Any, txn: Any) -> None:
+        r = txn.req
+        v = render(sess, txn)
+        if name == "set-method":
+            r.method = v
+        elif name == "set-uri":
+            r.uri = v
+        elif name == "set-path":
+            pre, _, query = _split_uri(r.uri)
+            r.uri = pre + v + ("?" + query if query is not None else "")
+        elif name == "set-pathq":
+            pre, _, _ = _split_uri(r.uri)
+            r.uri = pre + v
+        elif name == "set-query":
+            pre, path, _ = _split_uri(r.uri)
+            r.uri = pre + path + "?" + v
+
+    return run, i + 1
+
+
+def _a_replace_uri(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    if not pc.arg(i) or not pc.arg(i + 1) or not pc.is_end(i + 2):
+        raise ActionError("expects exactly 2 arguments <match-regex> and <replace-format>")
+    rx = pc.regex(pc.arg(i))
+    render = pc.lf(pc.arg(i + 1))
+
+    def run(sess: Any, txn: Any) -> None:
+        r = txn.req
+        if name == "replace-uri":
+            subject = r.uri
+        else:
+            pre, path, query = _split_uri(r.uri)
+            subject = path if name == "replace-path" else path + ("?" + query if query is not None else "")
+        m = rx.search(subject)
+        if m is None:
+            return
+        out = smp.exp_replace(render(sess, txn), m)
+        if name == "replace-uri":
+            r.uri = out
+        elif name == "replace-path":
+            r.uri = pre + out + ("?" + query if query is not None else "")
+        else:
+            r.uri = pre + out
+
+    return run, i + 2
+
+
+# ---- replies: deny, tarpit, return ------------------------------------------------------
+
+
+class ReplySpec:
+    """An HAProxy ``http_reply``: status, content-type, payload, extra headers."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.ctype: str | None = None
+        self.kind = "empty"  # 'empty' | 'errmsg' | 'raw' | 'lf'
+        self.body = b""
+        self.fmt: Callable[[Any, Any], str] | None = None
+        self.hdrs: list[tuple[str, Callable[[Any, Any], str]]] = []
+        self.errorfile: Any = None  # errors.Reply for 'errorfile <path>'
+
+    def build(self, sess: Any, txn: Any) -> ReplyResponse:
+        if self.kind == "errmsg":
+            if self.errorfile is not None:
+                return _from_reply(self.errorfile)
+            return error_page(self.status, sess)
+        body = self.body
+        if self.kind == "lf" and self.fmt is not None:
+            body = self.fmt(sess, txn).encode("latin-1", "replace")
+        h = Headers()
+        for n, f in self.hdrs:
+            v = f(sess, txn)
+            if v:
+                h.items.append((n, v))
+        h.items.append(("content-length", str(len(body))))
+        if body and self.ctype:
+            h.items.append(("content-type", self.ctype))
+        return ReplyResponse(self.status, http_reason(self.status), "HTTP/1.1", h, body)
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        raise ActionError(f"error opening file '{path}'") from None
+    if len(data) > 16384:
+        raise ActionError(f"file '{path}' exceeds the buffer size ({len(data)} > 16384)")
+    return data
+
+
+def parse_reply(pc: Pc, i: int, default_status: int) -> tuple[ReplySpec, int]:
+    """http_parse_http_reply(): the reply arguments starting at ``words[i]``."""
+    rep = ReplySpec(default_status)
+    act_arg = ""
+    ctx = pc.ctx
+    while i < len(pc.words):
+        a = pc.arg(i)
+        if a == "status":
+            i += 1
+            if not pc.arg(i):
+                raise ActionError(f"'{a}' expects <status_code> as argument")
+            st = int(re.match(r"-?\d*", pc.arg(i)).group(0) or 0)  # type: ignore[union-attr]
+            if st < 200 or st > 599:
+                raise ActionError(f"Unexpected status code '{st}'")
+            rep.status = st
+            i += 1
+        elif a == "content-type":
+            i += 1
+            if not pc.arg(i):
+                raise ActionError(f"'{a}' expects <ctype> as argument")
+            rep.ctype = pc.arg(i)
+            i += 1
+        elif a in ("errorfiles", "default-errorfiles", "errorfile", "file", "string", "lf-file", "lf-string"):
+            if rep.kind != "empty":
+                raise ActionError(f"unexpected '{a}' argument, '{act_arg}' already defined")
+            act_arg = a
+            i += 1
+            if a == "default-errorfiles":
+                rep.kind = "errmsg"
+                continue
+            val = pc.arg(i)
+            if not val:
+                what = {"errorfiles": "<name>", "errorfile": "<fmt>", "file": "<file>", "string": "<str>",
+                        "lf-file": "<file>", "lf-string": "<fmt>"}[a]
+                raise ActionError(f"'{a}' expects {what} as argument")
+            i += 1
+            if a == "errorfiles":
+                rep.kind = "errmsg"  # pages of an http-errors section: the proxy's pages are used
+            elif a == "errorfile":
+                from . import errors
+
+                try:
+                    with open(val, "rb") as f:
+                        raw = f.read()
+                    rep.errorfile = errors.reply_from_raw(raw)
+                except (OSError, Exception):  # noqa: BLE001 - any unreadable/unparsable file
+                    raise ActionError(f"error opening file '{val}'") from None
+                rep.kind = "errmsg"
+            elif a == "file":
+                rep.body = _read_file(val)
+                rep.kind = "raw"
+            elif a == "string":
+                rep.body = val.encode("latin-1", "replace")
+                rep.kind = "raw"
+            elif a == "lf-file":
+                rep.body = _read_file(val)
+                rep.kind = "lf"
+            else:
+                rep.body = val.encode("latin-1", "replace")
+                rep.kind = "lf"
+        elif a == "hdr":
+            i += 1
+            if not pc.arg(i) or not pc.arg(i + 1):
+                raise ActionError(f"'{a}' expects <name> and <value> as arguments")
+            name = pc.arg(i)
+            if name.lower() in ("content-length", "transfer-encoding", "content-type"):
+                ctx.warn(f"header '{name}' always ignored by the http reply.")
+                i += 2
+                continue
+            rep.hdrs.append((name.lower(), pc.lf(pc.arg(i + 1))))
+            i += 2
+        else:
+            break
+    if rep.kind == "empty":
+        if rep.ctype:
+            ctx.warn(f"content-type '{rep.ctype}' ignored by the http reply because neither errorfile nor payload defined.")
+            rep.ctype = None
+    elif rep.kind == "errmsg":
+        if rep.errorfile is None and rep.status not in ERR_CODES:
+            raise ActionError(f"status code '{rep.status}' not handled by default with '{act_arg}' argument.")
+        if rep.ctype:
+            ctx.warn(f"content-type '{rep.ctype}' ignored by the http reply when used with an erorrfile.")
+            rep.ctype = None
+        if rep.hdrs:
+            ctx.warn("hdr parameters ignored by the http reply when used with an erorrfile.")
+            rep.hdrs = []
+    elif rep.kind == "raw":
+        if rep.status in (204, 304) and rep.body:
+            raise ActionError(f"No body expected for {rep.status} responses")
+        if not rep.ctype and rep.body:
+            raise ActionError("a content type must be defined when non-empty payload is configured")
+        if rep.ctype and not rep.body:
+            ctx.warn(f"content-type '{rep.ctype}' ignored by the http reply when used with an empty payload.")
+            rep.ctype = None
+    else:
+        if rep.status in (204, 304):
+            raise ActionError(f"No body expected for {rep.status} responses")
+        if not rep.ctype:
+            raise ActionError("a content type must be defined with a log-format payload")
+        rep.fmt = pc.lf(rep.body.decode("latin-1"))
+    return rep, i
+
+
+def _a_deny(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    if pc.ruleset == "http-request":
+        kind = "tarpit" if name == "tarpit" else "deny"
+        default = 500 if name == "tarpit" else 403
+    else:
+        kind, default = "deny", 502
+    if pc.is_end(i):
+        rep = ReplySpec(default)
+        rep.kind = "errmsg"
+    elif pc.arg(i) == "deny_status" and pc.is_end(i + 2):
+        saved = pc.words
+        pc.words = ["status", pc.arg(i + 1), "default-errorfiles"]
+        try:
+            rep, _ = parse_reply(pc, 0, default)
+        finally:
+            pc.words = saved
+        i += 2
+    else:
+        if pc.arg(i) == "deny_status":
+            pc.words = [*pc.words[:i], "status", *pc.words[i + 1 :]]
+        rep, i = parse_reply(pc, i, default)
+
+    def run(sess: Any, txn: Any) -> Verdict:
+        r = rep.build(sess, txn)
+        return Verdict(kind, r.status, r)
+
+    return run, i
+
+
+def _a_return(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    rep, i = parse_reply(pc, i, 200)
+
+    def run(sess: Any, txn: Any) -> Verdict:
+        r = rep.build(sess, txn)
+        return Verdict("return", r.status, r)
+
+    return run, i
+
+
+# ---- redirect -------------------------------------------------------------------------
+
+_REDIRECT_REASONS = {301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect",
+                     308: "Permanent Redirect"}
+
+
+def _redirect_path(uri: str, drop_query: bool) -> str:
+    """http_parse_path(): the path (with its query) of the request URI, '/' if none."""
+    if uri.startswith("/"):
+        path = uri
+    else:
+        m = _ABS.match(uri)
+        path = uri[m.end():] if m is not None else ""
+        if not path.startswith("/"):
+            path = ""
+    if not path:
+        return "/"
+    if drop_query:
+        path = path.split("?", 1)[0]
+    return path
+
+
+def _a_redirect(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    rtype = ""
+    code = 302
+    dest = ""
+    cookie: str | None = None
+    cookie_set = False
+    drop_query = append_slash = ignore_empty = False
+    while i < len(pc.words) and pc.arg(i) not in ("if", "unless"):
+        a = pc.arg(i)
+        if a in ("location", "prefix", "scheme", "set-cookie", "clear-cookie", "code"):
+            if not pc.arg(i + 1):
+                raise ActionError(f"missing argument for '{a}'")
+            i += 1
+            v = pc.arg(i)
+            if a in ("location", "prefix", "scheme"):
+                rtype, dest = a, v
+            elif a == "set-cookie":
+                cookie, cookie_set = v, True
+            elif a == "clear-cookie":
+                cookie, cookie_set = v, False
+            else:
+                m = re.match(r"-?\d*", v)
+                code = int(m.group(0)) if m and m.group(0) not in ("", "-") else 0
+                if code < 301 or code > 308 or 303 < code < 307:
+                    raise ActionError(
+                        f"'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)"
+                    )
+        elif a == "drop-query":
+            drop_query = True
+        elif a == "append-slash":
+            append_slash = True
+        elif a == "ignore-empty":
+            ignore_empty = True
+        else:
+            raise ActionError(
+                "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', "
+                f"'ignore-empty' or 'append-slash' (was '{a}')"
+            )
+        i += 1
+    if not rtype:
+        raise ActionError("redirection type expected ('prefix', 'location', or 'scheme')")
+    if pc.side == "res" and rtype != "location":
+        raise ActionError("response only supports redirect type 'location'")
+    fmt: Callable[[Any, Any], str] | None = None
+    if not (rtype == "prefix" and dest == "/"):
+        fmt = pc.lf(dest)
+    cookie_hdr = None
+    if cookie is not None:
+        cookie_hdr = cookie + ("; path=/;" if cookie_set else "; path=/; Max-Age=0;")
+    reason = _REDIRECT_REASONS[code]
+    from_req = pc.side == "req"
+
+    def run(sess: Any, txn: Any) -> Verdict | None:
+        if rtype == "location":
+            loc = fmt(sess, txn) if fmt is not None else ""
+            if not loc and ignore_empty:
+                return None
+        else:
+            path = _redirect_path(txn.req.uri, drop_query) if from_req or txn.req is not None else "/"
+            if rtype == "prefix":
+                loc = (fmt(sess, txn) if fmt is not None else "") + path
+            else:
+                hosts = txn.req.headers.get_all("host")
+                loc = (fmt(sess, txn) if fmt is not None else "") + "://" + (hosts[0] if hosts else "") + path
+            if append_slash and loc and not loc.endswith("/"):
+                loc += "/"
+        h = Headers([("content-length", "0"), ("location", loc)])
+        if code in (302, 303, 307):
+            h.items.append(("cache-control", "no-cache"))
+        if cookie_hdr is not None:
+            h.items.append(("set-cookie", cookie_hdr))
+        r = ReplyResponse(code, reason, "HTTP/1.1", h, b"")
+        return Verdict("redirect", code, r)
+
+    return run, i
+
+
+# ---- auth, allow, reject, services, logging ---------------------------------------------
+
+
+def _a_auth(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    realm: str | None = None
+    if pc.arg(i) == "realm":
+        if not pc.arg(i + 1):
+            raise ActionError("missing realm value.\n")
+        realm = pc.arg(i + 1)
+        i += 2
+
+    def run(sess: Any, txn: Any) -> Verdict:
+        rl = realm
+        if rl is None:
+            be = getattr(sess, "backend", None)
+            px = be if be is not None else getattr(sess, "frontend", None)
+            rl = getattr(px, "name", "") or getattr(sess, "frontend_name", "")
+        r = error_page(401, sess)
+        r.headers.items.append(("www-authenticate", f'Basic realm="{rl}"'))
+        return Verdict("auth", 401, r, realm=rl)
+
+    return run, i
+
+
+def _a_allow(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    return (lambda sess, txn: _ALLOW), i
+
+
+def _a_reject(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    return (lambda sess, txn: _REJECT), i
+
+
+def _a_use_service(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    from . import services
+
+    svc = pc.arg(i)
+    if not svc:
+        raise ActionError("expects a service reference")
+    if svc not in services.SERVICES:
+        raise ActionError(f"'{svc}' unknown service name.")
+    v = Verdict("use-service", 0, None, service=svc)
+    return (lambda sess, txn: v), i + 1
+
+
+def _a_set_log_level(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    lvl = pc.arg(i)
+    if lvl != "silent" and lvl not in LOG_LEVELS:
+        raise ActionError("expects exactly 1 argument (log level name or 'silent')")
+
+    def run(sess: Any, txn: Any) -> None:
+        if txn is not None:
+            txn.log_level = lvl
+
+    return run, i + 1
+
+
+def _a_set_status(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    if not pc.arg(i) or (pc.arg(i + 1) and pc.arg(i + 1) not in ("reason", "if", "unless")):
+        raise ActionError("expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>")
+    m = re.match(r"-?\d+", pc.arg(i))
+    code = int(m.group(0)) if m else 0
+    if code < 100 or code > 999:
+        raise ActionError("expects an integer status code between 100 and 999")
+    i += 1
+    reason: str | None = None
+    if pc.arg(i) == "reason":
+        if not pc.arg(i + 1):
+            raise ActionError("expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>")
+        reason = pc.arg(i + 1)
+        i += 2
+
+    def run(sess: Any, txn: Any) -> None:
+        r = txn.rsp
+        if r is not None:
+            r.status = code
+            r.reason = reason if reason is not None else http_reason(code)
+            txn.status = code
+
+    return run, i
+
+
+# ---- variables --------------------------------------------------------------------------
+
+_VAR_CONDS = ("ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt")
+
+
+def _var_action_name(word: str) -> tuple[str, str, list[str]]:
+    for kind in ("set-var-fmt", "set-var", "unset-var"):
+        if word.startswith(kind):
+            rest = word[len(kind) :]
+            if not rest.startswith("("):
+                raise ActionError(
+                    f"invalid or incomplete action '{word}'. Expects 'set-var(<var-name>)', "
+                    "'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'"
+                )
+            if not rest.endswith(")"):
+                raise ActionError(
+                    f"incomplete argument after action '{word}'. Expects 'set-var(<var-name>)', "
+                    "'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'"
+                )
+            parts = rest[1:-1].split(",")
+            return kind, parts[0], [p for p in parts[1:] if p]
+    raise ActionError(f"invalid or incomplete action '{word}'")
+
+
+def _empty(v: Any) -> bool:
+    return isinstance(v, (str, bytes)) and len(v) == 0
+
+
+def _var_allowed(conds: list[str], name: str, new: Any, sess: Any, txn: Any) -> bool:
+    if not conds:
+        return True
+    old = smp.get_var(name, sess, txn)
+    for c in conds:
+        if c in ("ifexists", "ifset") and old is None:
+            return False
+        if c in ("ifnotexists", "ifnotset") and old is not None:
+            return False
+        if c == "ifempty" and not _empty(new):
+            return False
+        if c == "ifnotempty" and _empty(new):
+            return False
+        if c in ("ifgt", "iflt"):
+            a, b = smp.cast(old, smp.T_SINT), smp.cast(new, smp.T_SINT)
+            if a is None or b is None:
+                return False
+            if c == "ifgt" and not a > b:
+                return False
+            if c == "iflt" and not a < b:
+                return False
+    return True
+
+
+def _a_var(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
+    kind, name, conds = _var_action_name(word)
+    if conds and kind == "unset-var":
+        raise ActionError(
+            'unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" '
+            "manage conditions"
+        )
+    for c in conds:
+        if c not in _VAR_CONDS:
+            raise ActionError(f'unknown condition "{c}"')
+    err = smp.check_var_name(name)
+    if err:
+        raise ActionError(err)
+    if kind == "unset-var":
+        return (lambda sess, txn: smp.unset_var(name, sess, txn)), i
+    if kind == "set-var-fmt":
+        if i >= len(pc.words):
+            raise ActionError("missing format")
+        render = pc.lf(pc.arg(i), http=False)
+
+        def run_fmt(sess: Any, txn: Any) -> None:
+            v = render(sess, txn)
+            if _var_allowed(conds, name, v, sess, txn):
+                smp.set_var(name, v, sess, txn)
+
+        return run_fmt, i + 1
+    try:
+        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
+    except SampleError as e:
+        raise ActionError(str(e)) from None
+    need = smp.check_places(expr, pc.pctx.places)
+    if need is not None:
+        raise ActionError(f"fetch method '{word}' extracts information from '{need}', none of which is available here")
+
+    def run(sess: Any, txn: Any) -> None:
+        v = expr.eval(sess, txn)
+        if v is None:
+            return
+        if _var_allowed(conds, name, v, sess, txn):
+            smp.set_var(name, v, sess, txn)
+
+    return run, j
+
+
+# --------------------------------------------------------------------------------------
+# action tables
+
+Parser = Callable[[Pc, int, str], tuple[Callable[..., Any], int]]
+
+_HDR_ACTIONS: dict[str, Parser] = {
+    "add-header": _a_add_set_header,
+    "set-header": _a_add_set_header,
+    "del-header": _a_del_header,
+    "replace-header": _a_replace_header,
+    "replace-value": _a_replace_header,
+}
+#: ruleset -> action -> (parser, final)
+ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
+    "http-request": {
+        **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
+        "allow": (_a_allow, True),
+        "auth": (_a_auth, True),
+        "deny": (_a_deny, True),
+        "redirect": (_a_redirect, True),
+        "reject": (_a_reject, True),
+        "replace-path": (_a_replace_uri, False),
+        "replace-pathq": (_a_replace_uri, False),
+        "replace-uri": (_a_replace_uri, False),
+        "return": (_a_return, True),
+        "set-method": (_a_set_line, False),
+        "set-path": (_a_set_line, False),
+        "set-pathq": (_a_set_line, False),
+        "set-query": (_a_set_line, False),
+        "set-uri": (_a_set_line, False),
+        "tarpit": (_a_deny, True),
+        "use-service": (_a_use_service, True),
+        "set-log-level": (_a_set_log_level, False),
+        "set-var(*)": (_a_var, False),
+        "set-var-fmt(*)": (_a_var, False),
+        "unset-var(*)": (_a_var, False),
+    },
+    "http-response": {
+        **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
+        "allow": (_a_allow, True),
+        "deny": (_a_deny, True),
+        "redirect": (_a_redirect, True),
+        "return": (_a_return, True),
+        "set-status": (_a_set_status, False),
+        "set-log-level": (_a_set_log_level, False),
+        "set-var(*)": (_a_var, False),
+        "set-var-fmt(*)": (_a_var, False),
+        "unset-var(*)": (_a_var, False),
+    },
+    "http-after-response": {
+        **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
+        "allow": (_a_allow, True),
+        "set-status": (_a_set_status, False),
+        "set-var(*)": (_a_var, False),
+        "set-var-fmt(*)": (_a_var, False),
+        "unset-var(*)": (_a_var, False),
+    },
+}
+#: actions HAProxy 2.6 has that gproxy accepts with a warning and skips
+UNIMPLEMENTED: dict[str, tuple[str, ...]] = {
+    "http-request": ("wait-for-handshake", "set-nice", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
+                     "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "capture", "del-acl",
+                     "del-map", "disable-l7-retry", "early-hint", "normalize-uri", "set-map", "strict-mode",
+                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "wait-for-body", "set-dst",
+                     "set-dst-port", "set-mark", "set-src", "set-src-port", "set-tos", "silent-drop",
+                     "set-priority-class", "set-priority-offset", "ot-group"),
+    "http-response": ("sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
+                      "cache-store", "add-acl", "capture", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",
+                      "track-sc0", "track-sc1", "track-sc2", "wait-for-body", "set-mark", "set-tos", "silent-drop"),
+    "http-after-response": ("add-acl", "del-acl", "del-map", "set-map", "strict-mode", "capture"),
+}
+
+
+def _lookup_action(ruleset: str, word: str) -> tuple[str, Parser, bool] | None:
+    table = ACTIONS[ruleset]
+    got = table.get(word)
+    if got is not None:
+        return word, got[0], got[1]
+    for name, (fn, final) in table.items():
+        if name.endswith("(*)") and word.startswith(name[:-3]):
+            rest = word[len(name) - 3 :]
+            if rest.startswith("(") or not rest:
+                return name, fn, final
+    return None
+
+
+def _action_list(ruleset: str) -> str:
+    return ", ".join(f"'{n}'" for n in ACTIONS[ruleset])
+
+
+def _insert(lst: list[Any], rule: Rule) -> None:
+    """Append, keeping translated legacy rules (order 1, then 2) after the others."""
+    pos = len(lst)
+    while pos > 0 and getattr(lst[pos - 1], "order", 0) > rule.order:
+        pos -= 1
+    lst.insert(pos, rule)
+
+
+def _px_kind(p: Any) -> str:
+    return "defaults" if p.kind == "defaults" else ("proxy" if p.kind == "listen" else p.kind)
+
+
+def compile_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) -> Rule | None:
+    """Parse one ``http-request``/``http-response``/``http-after-response`` rule.
+
+    ``words`` starts with the action.  Raises ConfigError with HAProxy's texts; returns
+    None for an action gproxy skips (with a warning).
+    """
+    p = ctx.proxy
+    word = words[0] if words else ""
+    found = _lookup_action(ruleset, word)
+    if found is None:
+        base = word.split("(", 1)[0]
+        if base in UNIMPLEMENTED[ruleset] or word.startswith(("track-sc", "sc-")):
+            ctx.warn(f"'{ruleset} {base}' is not implemented by gproxy yet and is ignored.")
+            return None
+        from ..config.haproxy_keywords import best_match
+
+        best = best_match(word, tuple(n.replace("(*)", "") for n in ACTIONS[ruleset])) if word else None
+        raise config_error(
+            f"'{ruleset}' expects {_action_list(ruleset)}, but got '{word}'{'' if word else ' (missing argument)'}."
+            + (f" Did you mean '{best}' maybe ?" if best else ""),
+            at=AT_READCFG,
+            abort=True,
+        )
+    name, parser, final = found
+    pc = Pc(ctx, ruleset, list(words))
+    shown = word
+    try:
+        run, i = parser(pc, 1, word if name.endswith("(*)") else name)
+    except ActionError as e:
+        raise config_error(
+            f"error detected in {_px_kind(p)} '{p.name}' while parsing '{ruleset} {shown}' rule : {e}.", abort=True
+        ) from None
+    cond = None
+    rest = pc.words[i:]
+    if rest and rest[0] in ("if", "unless"):
+        try:
+            cond = aclmod.compile_cond(
+                ctx, rest, ruleset, f"error detected while parsing an '{ruleset} {shown}' condition : {{err}}.",
+                emit=False,
+            )
+        except ConfigError as e:
+            raise config_error(str(e), abort=True) from None
+    elif rest and rest[0]:
+        raise config_error(
+            f"'{ruleset} {shown}' expects either 'if' or 'unless' followed by a condition but found '{rest[0]}'.",
+            at=AT_READCFG,
+            abort=True,
+        )
+    return Rule(name.replace("(*)", ""), run, cond, ctx.file, ctx.line, final, order, " ".join(words),
+                owner=f"{p.kind}:{p.name}")
+
+
+def add_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) -> Rule | None:
+    """The ``http-request``/``http-response``/``http-after-response`` keyword handlers."""
+    p = ctx.proxy
+    if p.kind == DEFAULTS and not p.name:
+        raise ConfigError(f"'{ruleset}' not allowed in anonymous 'defaults' section.")
+    lst = {"http-request": p.http_request, "http-response": p.http_response,
+           "http-after-response": p.http_after_response}[ruleset]
+    own = [r for r in lst if getattr(r, "owner", "") == f"{p.kind}:{p.name}"]
+    if own and order == 0:
+        last = own[-1]
+        if last.cond is None and last.final:
+            ctx.diag.warning(
+                f"parsing [{ctx.file}:{ctx.line}]: previous '{ruleset}' action is final and has no condition "
+                "attached, further entries are NOOP."
+            )
+    rule = compile_http_rule(ctx, ruleset, words, order)
+    if rule is None:
+        return None
+    if ruleset == "http-request" and p.use_backends and order == 0:
+        ctx.warn(f"a '{ruleset}' rule placed after a 'use_backend' rule will still be processed before.")
+    if rule.cond is not None and rule.cond.warning:
+        ctx.warn(rule.cond.warning)
+    _insert(lst, rule)
+    return rule
+
+
+@SECTION_KEYWORDS.register("http-request", PROXY_SECTIONS, "<action> [options...] [{if | unless} <condition>]",
+                           "act on the HTTP request (headers, deny, redirect, return, auth, ...)")
+def _kw_http_request(ctx: KwCtx, args: list[str]) -> None:
+    add_http_rule(ctx, "http-request", args)
+
+
+@SECTION_KEYWORDS.register("http-response", PROXY_SECTIONS, "<action> [options...] [{if | unless} <condition>]",
+                           "act on the HTTP response from the server")
+def _kw_http_response(ctx: KwCtx, args: list[str]) -> None:
+    add_http_rule(ctx, "http-response", args)
+
+
+@SECTION_KEYWORDS.register("http-after-response", PROXY_SECTIONS,
+                           "<action> [options...] [{if | unless} <condition>]",
+                           "act on every HTTP response, generated ones included")
+def _kw_http_after_response(ctx: KwCtx, args: list[str]) -> None:
+    add_http_rule(ctx, "http-after-response", args)
+
+
+# --------------------------------------------------------------------------------------
+# tcp-request
+
+_TCP_UNIMPLEMENTED = ("capture", "expect-proxy", "expect-netscaler-cip", "track-sc0", "track-sc1", "track-sc2",
+                      "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "set-var-fmt",
+                      "set-var", "unset-var", "set-dst", "set-dst-port", "set-mark", "set-src", "set-src-port",
+                      "set-tos", "silent-drop", "do-resolve", "send-spoe-group", "set-priority-class",
+                      "set-priority-offset", "switch-mode", "use-service", "set-log-level", "set-nice")
+
+
+_TCP_COMMON = (
+    "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', "
+)
+_TCP_L4 = (
+    "'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', "
+    "'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', "
+    "'silent-drop'"
+)
+#: the action lists of HAProxy 2.6's messages (gproxy implements accept and reject)
+_TCP_LISTS = {
+    "connection": _TCP_COMMON + _TCP_L4,
+    "session": _TCP_COMMON + _TCP_L4,
+    "content": _TCP_COMMON + (
+        "'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', "
+        "'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', "
+        "'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', "
+        "'silent-drop', 'set-priority-class', 'set-priority-offset'"
+    ),
+}
+
+
+def _tcp_error(text: str) -> ConfigError:
+    return ConfigError(text)
+
+
+@SECTION_KEYWORDS.register("tcp-request", PROXY_SECTIONS,
+                           "inspect-delay <time> | {connection|session|content} <action> [{if | unless} <condition>]",
+                           "accept or reject connections before any data / on their content")
+def _kw_tcp_request(ctx: KwCtx, args: list[str]) -> None:
+    p = ctx.proxy
+    kind = _px_kind(p)
+    where = "defaults section" if p.kind == DEFAULTS else f"{kind} '{p.name}'"
+    sub = args[0] if args else ""
+    if not sub:
+        raise _tcp_error(f"missing argument for 'tcp-request' in {where}")
+    if sub == "inspect-delay":
+        if p.kind == DEFAULTS and not p.name:
+            raise _tcp_error("tcp-request inspect-delay is not allowed in anonymous 'defaults' sections")
+        val = args[1] if len(args) > 1 else ""
+        try:
+            delay = values.parse_time(val, "tcp-request inspect-delay")
+        except values.BadValue as e:
+            msg = f"'tcp-request inspect-delay' expects a positive delay in milliseconds, in {where}"
+            if e.kind == "overflow":
+                msg += f" (timer overflow in '{val}', maximum value is 2147483647 ms or ~24.8 days)"
+            elif e.kind == "underflow":
+                msg += f" (timer underflow in '{val}', minimum non-null value is 1 ms)"
+            elif e.kind != "empty" and e.char:
+                msg += f" (unexpected character '{e.char}')"
+            raise _tcp_error(msg) from None
+        if p.extra.get("tcp_inspect_delay") is not None and p.extra.get("tcp_inspect_delay_owner") == p.name:
+            ctx.warn(f"ignoring tcp-request inspect-delay (was already defined) in {where}")
+            return
+        p.extra["tcp_inspect_delay"] = delay
+        p.extra["tcp_inspect_delay_owner"] = p.name
+        return
+    if sub not in ("connection", "session", "content"):
+        if p.kind == DEFAULTS:
+            raise _tcp_error(f"'tcp-request' expects 'inspect-delay', 'connection', or 'content' in defaults section "
+                             f"(got '{sub}')")
+        raise _tcp_error(f"'tcp-request' expects 'inspect-delay', 'connection', or 'content' in {where} (got '{sub}')")
+    if sub in ("connection", "session") and not p.has_fe:
+        raise _tcp_error(f"tcp-request {sub} is not allowed because {kind} {p.name} is not a frontend")
+    if p.kind == DEFAULTS and not p.name:
+        raise _tcp_error(f"tcp-request {sub} is not allowed in anonymous 'defaults' sections")
+    action = args[1] if len(args) > 1 else ""
+    if action not in ("accept", "reject"):
+        if action.split("(", 1)[0] in _TCP_UNIMPLEMENTED or action.startswith(("track-sc", "sc-")):
+            ctx.warn(f"'tcp-request {sub} {action.split('(', 1)[0]}' is not implemented by gproxy yet and is ignored.")
+            return
+        raise _tcp_error(f"'tcp-request {sub}' expects {_TCP_LISTS[sub]} in {where} (got '{action}').\n")
+    rest = args[2:]
+    what = "tcp-request connection" if sub in ("connection", "session") else "tcp-request content"
+    cond = None
+    conflict_warning: str | None = None
+    if rest and rest[0] in ("if", "unless"):
+        pctx = aclmod.parse_ctx(ctx, what)
+        try:
+            cond = aclmod.parse_cond(rest, aclmod.proxy_acls(p), pctx)
+        except (aclmod.CondError, SampleError) as e:
+            raise _tcp_error(
+                f"'tcp-request {sub} {action}' : error detected in {where} while parsing '{rest[0]}' condition : {e}"
+            ) from None
+        conflict = aclmod.cond_conflicts(cond, pctx.places)
+        if conflict:
+            conflict_warning = conflict.replace(" will never match because",
+                                                f" will never match in 'tcp-request {sub}' because")
+    elif rest and rest[0]:
+        raise _tcp_error(f"'tcp-request {sub} {action}' only accepts 'if' or 'unless', in {where} (got '{rest[0]}')")
+    owner = f"{p.kind}:{p.name}"
+
+    def own(lst: list[Any], prefix: str = "") -> bool:
+        return any(getattr(r, "owner", "") == owner and getattr(r, "text", "").startswith(prefix) for r in lst)
+
+    chain = [("'http-request' rule", own(p.http_request)), ("'use_backend' rule", bool(p.use_backends))]
+    if sub != "content":
+        chain.insert(0, ("'tcp-request content' rule", own(p.tcp_request_content)))
+    if sub == "connection":
+        chain.insert(0, ("'tcp-request session' rule", own(p.tcp_request_connection, "session")))
+    for what_rule, present in chain:
+        if present:
+            article = "an" if what_rule.startswith("'http") else "a"
+            ctx.warn(f"a 'tcp-request' rule placed after {article} {what_rule} will still be processed before.")
+            break
+    if conflict_warning:
+        ctx.warn(conflict_warning)
+    v = _REJECT if action == "reject" else _ALLOW
+    rule = Rule(action, lambda sess, txn, _v=v: _v, cond, ctx.file, ctx.line, True, 0, " ".join(args),
+                owner=owner)
+    if sub == "content":
+        p.tcp_request_content.append(rule)
+    else:
+        p.tcp_request_connection.append(rule)
+
+
+# --------------------------------------------------------------------------------------
+# named defaults with rules (cfgparse-listen.c, proxy creation)
+
+
+def defaults_rules_conflict(base: Any, kind: str) -> str | None:
+    """HAProxy's refusal to create a ``kind`` section from defaults ``base`` that has
+    TCP/HTTP rules (such defaults serve frontends only or backends only), else None.
+    Records which side uses ``base`` on first use."""
+    has_rules = (base.http_request or base.http_response or base.http_after_response
+                 or base.tcp_request_connection or base.tcp_request_content)
+    if not has_rules:
+        return None
+    at = f"(defaults section at {base.file}:{base.line})"
+    if kind == "defaults":
+        return f"a defaults section cannot inherit from a defaults section defining TCP/HTTP rules {at}."
+    if kind == "listen":
+        return "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."
+    cap = "fe" if kind == "frontend" else "be"
+    prev = base.extra.get("_rules_cap")
+    if prev is not None and prev != cap:
+        return f"frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules {at}."
+    if cap == "be" and base.tcp_request_connection:
+        return ("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or "
+                f"'tcp-request session' rules {at}.")
+    base.extra["_rules_cap"] = cap
+    return None
