@@ -42,7 +42,8 @@ def run(opts: dict[str, Any]) -> int:
     if diag.fatal:
         for f in diag.files_with_errors:
             diag.messages.append(_config_alert(f"Error(s) found in configuration file : {f}"))
-        diag.messages.append(_config_alert("Fatal errors found in configuration."))
+        if not getattr(diag, "aborted", False):  # HAProxy stops without the summary after ERR_ABORT
+            diag.messages.append(_config_alert("Fatal errors found in configuration."))
         _emit(diag, quiet)
         return 1
     if opts.get("-dW") and diag.warnings:

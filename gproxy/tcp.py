@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import _socket
 import errno
+import struct
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from gevent.socket import wait_read, wait_write
 
 from . import proxyproto
 from .http.acl import select_backend
+from .http.rules import run_tcp_connection, run_tcp_content
 from .lb import PickCtx
 from .pump import SWEEPER, Pump
 from .server import RUNNING
@@ -27,6 +29,7 @@ from .session import Session
 
 SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
 TCP_NODELAY = _socket.TCP_NODELAY
+_LINGER_RESET = struct.pack("ii", 1, 0)
 IPPROTO_TCP = _socket.IPPROTO_TCP
 
 
@@ -144,7 +147,14 @@ class TcpSessions:
         srv_sock = None
         be = None
         srv = None
+        silent = False
         try:
+            spec = fe.spec
+            if spec.tcp_request_connection and not run_tcp_connection(spec.tcp_request_connection, sess):
+                fe.denied_conn += 1
+                silent = True  # connections rejected by tcp-request connection are not logged
+                conn.setsockopt(SOL_SOCKET, _socket.SO_LINGER, _LINGER_RESET)  # and are reset, as HAProxy
+                return
             if listener.bind_spec.accept_proxy:
                 try:
                     _, src, dst = read_proxy_header(conn, fe.t_client)
@@ -158,7 +168,11 @@ class TcpSessions:
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:
                 lg.connect_line(sess)
-            be = select_backend(fe, sess, None, self.process.backends) if fe.spec.use_backends else fe.default_backend
+            if spec.tcp_request_content and not run_tcp_content(spec.tcp_request_content, sess, None):
+                fe.denied_req += 1
+                sess.term = "PR"
+                return
+            be = select_backend(fe, sess, None, self.process.backends) if spec.use_backends else fe.default_backend
             if be is None:
                 sess.term = "PR"
                 return
@@ -197,7 +211,8 @@ class TcpSessions:
             listener.bytes_in += sess.bytes_in
             listener.bytes_out += sess.bytes_out
             fe.sessions.discard(sess)
-            self.process.log_session(fe, sess)
+            if not silent:
+                self.process.log_session(fe, sess)
             fe.released(listener)
 
     # -------------------------------------------------------------- connect
