@@ -33,6 +33,7 @@ def run(opts: dict[str, Any]) -> int:
         sys.stderr.write(line_prefix("ALERT") + "No configuration file specified.\n")
         return 1
     model, diag = config.load(files)
+    quiet = quiet or bool(model.glob.tune.get("quiet"))  # global 'quiet' = -q
     if opts.get("-n"):
         model.glob.maxconn = int(opts["-n"])
     if opts.get("-N"):
@@ -46,7 +47,7 @@ def run(opts: dict[str, Any]) -> int:
             diag.messages.append(_config_alert("Fatal errors found in configuration."))
         _emit(diag, quiet)
         return 1
-    if opts.get("-dW") and diag.warnings:
+    if (opts.get("-dW") or model.glob.tune.get("zero-warning")) and diag.warnings:
         diag.messages.append(_config_alert("Some warnings were found and 'zero-warning' is set. Aborting."))
         _emit(diag, quiet)
         return 1
