@@ -33,6 +33,11 @@ def run(opts: dict[str, Any]) -> int:
         sys.stderr.write(line_prefix("ALERT") + "No configuration file specified.\n")
         return 1
     model, diag = config.load(files)
+    if not model.files and not diag.fatal:  # -f named only empty directories: HAProxy prints its usage
+        from .cli import USAGE
+
+        sys.stderr.write(USAGE)
+        return 1
     quiet = quiet or bool(model.glob.tune.get("quiet"))  # global 'quiet' = -q
     if opts.get("-n"):
         model.glob.maxconn = int(opts["-n"])
@@ -43,7 +48,9 @@ def run(opts: dict[str, Any]) -> int:
     if diag.fatal:
         for f in diag.files_with_errors:
             diag.messages.append(_config_alert(f"Error(s) found in configuration file : {f}"))
-        if not getattr(diag, "aborted", False):  # HAProxy stops without the summary after ERR_ABORT
+        if getattr(diag, "addr_failed", False):  # srv_init_addr() failed: HAProxy's own last line
+            diag.messages.append(_config_alert("Failed to initialize server(s) addr."))
+        elif not getattr(diag, "aborted", False):  # HAProxy stops without the summary after ERR_ABORT
             diag.messages.append(_config_alert("Fatal errors found in configuration."))
         _emit(diag, quiet)
         return 1

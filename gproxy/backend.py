@@ -30,6 +30,14 @@ kw = SECTION_KEYWORDS.register
 SRV = ("server", "default-server")
 
 
+#: str2sa_range() messages that end with a newline (printed as an empty line after a server's)
+_STR2SA_NL = (
+    "file descriptor '", "cannot use file descriptor", "socket on file descriptor", "a file descriptor is not",
+    "socket path '", "invalid character '", "invalid address:", "stream-type address", "dgram-type address",
+    "out of memory",
+)
+
+
 # ------------------------------------------------------------------ keywords
 @kw("server", BE_SIDE[1:], "<name> <addr>[:<port>] [param*]", "a server of the backend")
 def _server(ctx: KwCtx, args: list[str]) -> None:
@@ -49,7 +57,11 @@ def _server(ctx: KwCtx, args: list[str]) -> None:
         spec.address = parse_server_address(args[1])
     except BadValue as e:
         if e.kind != "resolve":
-            ctx.diag.alert(str(e), ctx.file, ctx.line, server=where)
+            text = str(e)
+            if text.startswith(_STR2SA_NL) or text.endswith("(environment variable missing?)"):
+                # str2sa_range() ends these with "\n": HAProxy prints an empty line after them
+                text += "\n"
+            ctx.diag.alert(text, ctx.file, ctx.line, server=where)
             return
         # HAProxy resolves names after all checks (srv_init_addr()): reported by validate
         spec.extra["addr_error"] = str(e)
@@ -102,13 +114,14 @@ def _skw(name: str, nargs: int, usage: str = "", doc: str = "") -> Any:
 
 @_skw("weight", 1, "<weight>", "load-balancing weight 0..256 (default 1)")
 def _s_weight(ctx: KwCtx, a: list[str]) -> None:
-    # HAProxy reads atol(), so 'weight abc' would silently be 0 (never balanced to):
-    # gproxy refuses a value that is not a number (a deliberate difference).
-    if not a[0].lstrip("+-").isdigit():
-        raise ConfigError(f"weight of server {ctx.target.name} is not within 0 and 256 ({a[0]})..")
+    # HAProxy reads atol(): '10x' is 10, but 'abc' or nothing would silently be 0 (never
+    # balanced to): gproxy refuses a value without digits (a deliberate difference).
+    srv = ctx.target.name or "default-server"
+    if not a[0].strip().lstrip("+-")[:1].isdigit():
+        raise ConfigError(f"weight of server {srv} is not within 0 and 256 ({a[0]})..")
     w = c_atoi(a[0])
     if not 0 <= w <= 256:
-        raise ConfigError(f"weight of server {ctx.target.name} is not within 0 and 256 ({w})..")
+        raise ConfigError(f"weight of server {srv} is not within 0 and 256 ({w})..")
     ctx.target.weight = w
 
 
@@ -153,7 +166,7 @@ def _s_enabled(ctx: KwCtx, a: list[str]) -> None:
 
 @_skw("slowstart", 1, "<time>", "ramp weight and maxconn up over this time after recovery")
 def _s_slowstart(ctx: KwCtx, a: list[str]) -> None:
-    srv = ctx.target.name
+    srv = ctx.target.name or "default-server"
     try:
         ctx.target.slowstart = parse_time(a[0], "slowstart")
     except BadValue as e:

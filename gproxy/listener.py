@@ -35,6 +35,9 @@ def _bind(ctx: KwCtx, args: list[str]) -> None:
         addrs = parse_bind_addresses(args[0])
     except BadValue as e:
         raise ConfigError(f"'bind' : {e}") from None
+    for a in addrs:
+        if a.family == "fd":
+            _check_inherited_fd(int(a.host))
     b = Bind(addrs, ctx.file, ctx.line)
     ctx.target = b
     try:
@@ -43,6 +46,19 @@ def _bind(ctx: KwCtx, args: list[str]) -> None:
         sep = ":" if getattr(e, "unknown_keyword", False) else " :"  # HAProxy's two spellings
         raise ConfigError(f"'bind {args[0]}' in section '{ctx.section}'{sep} {e}") from None
     ctx.proxy.binds.append(b)
+
+
+def _check_inherited_fd(fd: int) -> None:
+    """str2sa_range() on ``fd@N``: the fd must be an open stream socket (read-only look)."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as e:
+        raise ConfigError(f"'bind' : cannot use file descriptor '{fd}' : {e.strerror}.") from None
+    try:
+        if sock.type != socket.SOCK_STREAM:
+            raise ConfigError(f"'bind' : socket on file descriptor '{fd}' is of the wrong type.")
+    finally:
+        sock.detach()  # not ours: never close it
 
 
 def _bkw(name: str, nargs: int, usage: str = "", doc: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -31,6 +31,7 @@ KEYWORD_MODULES = (
     "gproxy.http.legacy",
     "gproxy.http.userlist",
     "gproxy.http.cookie",
+    "gproxy.stats.keywords",
 )
 
 
