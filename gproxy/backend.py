@@ -10,6 +10,7 @@ state changes (``server_changed``) and killing sessions on operator or check req
 from __future__ import annotations
 
 import copy
+import time
 from collections import deque
 from typing import Any
 
@@ -363,7 +364,7 @@ class Backend:
         has = bool(self.lb.servers)
         if had and not has:
             self.down_trans += 1
-            self.last_change = gevent.get_hub().loop.now()
+            self.last_change = time.time()
             self.process.events.no_server(self)
         if has and self.queue:
             for _ in range(len(self.queue)):

@@ -52,7 +52,7 @@ class Events:
         who = f"{'Backup Server' if srv.backup else 'Server'} {be.name}/{srv.name}"
         act, bck = be.active_count()
         # HAProxy's srv_append_status(): an operator's change reads ", changed from CLI"
-        why = (", " + reason if reason == "changed from CLI" else f", reason: {reason}") if reason else ""
+        why = (", " + reason if reason.startswith("changed from ") else f", reason: {reason}") if reason else ""
         on_backup = " Running on backup." if not act and bck else ""
         left = (
             f"{act} active and {bck} backup servers left.{on_backup} "

@@ -5,7 +5,8 @@ set -eu
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for pair in haproxy:haproxy nginx:nginx-light mariadbd:mariadb-server socat:socat wrk:wrk promtool:prometheus; do
+for pair in haproxy:haproxy nginx:nginx-light mariadbd:mariadb-server socat:socat wrk:wrk promtool:prometheus \
+        chromium:chromium chromedriver:chromium-driver; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need="$need $pkg"
 done

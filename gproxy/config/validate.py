@@ -52,6 +52,9 @@ def validate(model: Model, diag: Diagnostics) -> None:
 
     http_userlist.resolve(model, diag)
     http_acl.resolve_refs(model, diag)
+    from ..stats import keywords as stats_keywords
+
+    stats_keywords.check_config(model, diag)
 
     log.check_config(model, diag)
     from ..http import cookie
