@@ -2,13 +2,21 @@
 
 Owns the checks HAProxy runs after parsing (``check_config_validity``): backend names
 used by ``default_backend``/``use_backend`` exist and have a compatible mode, the
-usual timeouts are set, numeric ids are unique.  Pure: reads the Model, writes messages.
+usual timeouts are set, numeric ids are unique, and runs the post-parse checks of the
+modules that own the other keywords.  Pure: reads the Model, writes messages.
 """
 
 from __future__ import annotations
 
+from .. import log
+from ..checks import config as checks_config
 from ..diag import Diagnostics
+from ..http import acl as http_acl
+from ..http import cookie
+from ..http import errors as http_errors
+from ..http import userlist as http_userlist
 from ..lb import keywords as lb_keywords
+from ..stats import keywords as stats_keywords
 from .model import Model, Proxy
 
 MISSING_TIMEOUTS = (
@@ -42,23 +50,12 @@ def validate(model: Model, diag: Diagnostics) -> None:
             diag.warning(MISSING_TIMEOUTS.format(kind=_kind(p), name=p.name))
         if be_cap:
             _check_server_names(p, diag)
-    from .. import log
-    from ..checks import config as checks_config
-    from ..http import errors as http_errors
-
+    # checks owned by the modules that own the keywords, in HAProxy's order
     http_errors.resolve(model, diag)
-    from ..http import acl as http_acl
-    from ..http import userlist as http_userlist
-
     http_userlist.resolve(model, diag)
     http_acl.resolve_refs(model, diag)
-    from ..stats import keywords as stats_keywords
-
     stats_keywords.check_config(model, diag)
-
     log.check_config(model, diag)
-    from ..http import cookie
-
     for p in model.proxies:
         for level, text in checks_config.validate(p) + cookie.validate(p):
             (diag.alert if level == "alert" else diag.warning)(text)
