@@ -1,7 +1,8 @@
 """One client connection's session record: addresses, chosen backend/server, timers,
 byte counts and termination state, as the log formats and ``show sess`` read them.
 
-Plain attributes only (``__slots__``); the code that fills them lives in ``tcp.py``.
+Plain attributes only (``__slots__``); the code that fills them lives in ``tcp.py`` and, for
+``mode http`` (one log line per request, the same record reused), ``http/h1.py``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ class Session:
         "id",
         "killed",
         "listener",
+        "log_level",
         "method",
         "pump",
         "redispatched",
         "req_captures",
+        "req_id",
         "req_ts",
         "res_captures",
         "retries",
@@ -63,6 +66,7 @@ class Session:
         "t_total",
         "term",
         "term_cookie",
+        "txn",
         "unique_id",
         "uri",
         "version",
@@ -110,6 +114,10 @@ class Session:
         self.pump = None
         self.greenlet = None
         self.killed = ""
+        # HTTP (gproxy.http.h1): set-log-level, %rt request id, the current transaction
+        self.log_level = None
+        self.req_id = None
+        self.txn = None
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.accept_mono) * 1000)

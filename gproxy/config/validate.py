@@ -52,6 +52,9 @@ def validate(model: Model, diag: Diagnostics) -> None:
             _check_server_names(p, diag)
     # checks owned by the modules that own the keywords, in HAProxy's order
     http_errors.resolve(model, diag)
+    from ..http import keywords as http_keywords
+
+    http_keywords.check_config(model, diag)
     http_userlist.resolve(model, diag)
     http_acl.resolve_refs(model, diag)
     stats_keywords.check_config(model, diag)

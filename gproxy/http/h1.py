@@ -1,0 +1,1745 @@
+"""``mode http`` sessions: HTTP/1.1 on both sides, one log line per request.
+
+One greenlet per client connection owns the control flow, as in ``tcp.py``: read and
+parse a request head, run the rules, choose the backend and the server, get a server
+connection (an idle one when ``http-reuse`` allows, else connect with retries,
+redispatch and queue), send the rebuilt head, read the response head, run the response
+rules, send the rebuilt head, then move the bodies and loop for the next request
+(keep-alive, pipelining).  Bytes of bodies and tunnels are moved by hub io-watcher
+callbacks (``relay.BodyRelay``, ``pump.Pump``); the greenlet waits on the raw sockets'
+watchers directly (no gevent socket objects, no per-wait timer): inactivity limits are
+deadlines checked by the shared sweeper (``pump.SWEEPER``), which wakes the greenlet.
+
+Idle server connections live in a per-server pool (``_SrvState``) watched for the
+server closing them; HAProxy's ``http-reuse safe`` (default) lets only the second and
+later requests of a client connection use another session's idle connection, and keeps
+no more idle connections than were recently needed at once.
+
+Termination states, status codes and generated pages follow HAProxy 2.6 (see
+``errors.py`` and ``parse.py``); connection headers follow its H1 mux: ``close`` and
+``keep-alive`` tokens are removed, and the mux's own header is appended last.
+"""
+
+from __future__ import annotations
+
+import _socket
+import time
+from typing import Any
+
+import gevent
+from gevent import getcurrent
+from gevent.hub import get_hub
+
+from .. import proxyproto
+from ..counters import hrsp_index
+from ..lb import PickCtx
+from ..pump import SWEEPER, Pump
+from ..session import Session
+from ..tcp import _LB_KIND, ConnectFailed, _redispatch, connect_server, read_proxy_header
+from . import errors, hooks, parse
+from .keywords import CLO, KAL, Limits, conn_mode, forward_spec
+from .message import Headers, Request, Response, Txn
+from .relay import BAD_CHUNK, DST_ERR, OK, SRC_EOF, BodyRelay
+
+READ, WRITE = 1, 2
+_READY = 1  # wake value: the watcher fired
+_RELAY = 2  # wake value: a relay finished (see relay_done)
+_monotonic = time.monotonic
+_time = time.time
+IPPROTO_TCP, TCP_NODELAY = _socket.IPPROTO_TCP, _socket.TCP_NODELAY
+MSG_PEEK = _socket.MSG_PEEK
+_RECV = 65536
+_NO_BODY_STATUS = (204, 304)
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_NO_CTX = PickCtx()
+
+
+class _Abort(Exception):
+    """A wait ended on a timeout or a kill: ``term`` is the termination state."""
+
+    def __init__(self, term: str) -> None:
+        super().__init__(term)
+        self.term = term
+
+
+class _ClientGone(Exception):
+    pass
+
+
+# ============================================================== idle server connections
+class SrvConn:
+    """A connection to a server, with its io watchers (kept while pooled)."""
+
+    __slots__ = ("idle_since", "laddr", "owner", "r", "sock", "srv", "w")
+
+    def __init__(self, sock: Any, srv: Any, loop: Any) -> None:
+        self.sock = sock
+        self.srv = srv
+        fd = sock.fileno()
+        self.r = loop.io(fd, READ)
+        self.w = loop.io(fd, WRITE)
+        self.owner: Any = None
+        self.idle_since = 0.0
+        try:
+            la = sock.getsockname()
+        except OSError:
+            la = None
+        self.laddr = (la[0], la[1]) if isinstance(la, tuple) else (None, None)
+
+    def close(self) -> None:
+        self.r.stop()
+        self.w.stop()
+        self.r.close()
+        self.w.close()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class _SrvState:
+    """Per-server connection accounting for the idle pool (HAProxy est_need_conns)."""
+
+    __slots__ = ("idle", "need", "peak", "used")
+
+    def __init__(self) -> None:
+        self.idle: list[SrvConn] = []
+        self.used = 0
+        self.peak = 0
+        self.need = 0
+
+
+_STATES: dict[Any, _SrvState] = {}
+_PURGE_DELAY = 5.0
+_purger: list[Any] = [None]
+
+
+def _state(srv: Any) -> _SrvState:
+    st = _STATES.get(srv)
+    if st is None:
+        st = _STATES[srv] = _SrvState()
+        if _purger[0] is None:
+            _purger[0] = gevent.spawn(_purge_loop)
+    return st
+
+
+def _purge_loop() -> None:
+    while True:
+        gevent.sleep(_PURGE_DELAY)
+        for st in list(_STATES.values()):
+            st.need = st.peak
+            st.peak = st.used
+            excess = len(st.idle) + st.used - max(st.need, st.used)
+            while excess > 0 and st.idle:
+                sc = st.idle.pop(0)
+                sc.close()
+                excess -= 1
+
+
+def _idle_event(sc: SrvConn) -> None:
+    """A pooled connection became readable: the server closed it (or sent junk)."""
+    st = _STATES.get(sc.srv)
+    if st is not None:
+        try:
+            st.idle.remove(sc)
+        except ValueError:
+            pass
+    sc.close()
+
+
+def _release_conn(sc: SrvConn, owner: Any, keep: bool, private: bool = False) -> None:
+    """End of a transaction on ``sc``: pool it (idle, watched for the server closing it) or
+    close it.  Shared idle connections are kept only up to what was recently needed at
+    once (HAProxy's est_need_conns); private ones (``http-reuse never``) stay with their
+    session."""
+    st = _state(sc.srv)
+    if keep and (private or len(st.idle) + st.used <= max(st.used, st.need)) and not sc.srv.maint:
+        st.used -= 1
+        sc.owner = owner
+        sc.idle_since = _monotonic()
+        sc.w.stop()
+        sc.r.start(_idle_event, sc)
+        st.idle.append(sc)
+        return
+    st.used -= 1
+    sc.close()
+
+
+def _take_idle(st: _SrvState, owner: Any, reuse: str, first: bool) -> SrvConn | None:
+    idle = st.idle
+    pick = -1
+    for i in range(len(idle) - 1, -1, -1):
+        if idle[i].owner is owner:
+            pick = i
+            break
+    if pick < 0:
+        if reuse == "never" or (reuse == "safe" and first):
+            return None
+        pick = len(idle) - 1
+    sc = idle.pop(pick)
+    sc.r.stop()
+    st.used += 1
+    if st.used > st.peak:
+        st.peak = st.used
+    return sc
+
+
+def _count_new(srv: Any) -> None:
+    st = _state(srv)
+    st.used += 1
+    if st.used > st.peak:
+        st.peak = st.used
+    if st.used > st.need:
+        st.need = st.used
+
+
+# ============================================================== per frontend settings
+class _FeCfg:
+    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "ignore_probes", "lax", "mode", "t_client", "t_ka", "t_req")
+
+    def __init__(self, fe: Any) -> None:
+        spec = fe.spec
+        t = spec.timeouts
+        self.t_client = t.get("client", 0) / 1000.0
+        self.t_req = t.get("http-request", 0) / 1000.0
+        self.t_ka = t.get("http-keep-alive", t.get("http-request", t.get("client", 0))) / 1000.0
+        self.lax = bool(spec.options.get("accept-invalid-http-request"))
+        self.ignore_probes = bool(spec.options.get("http-ignore-probes"))
+        self.cap_req = [(n.lower(), ln) for n, ln in spec.captures_req] or None
+        self.cap_rsp = [(n.lower(), ln) for n, ln in spec.captures_rsp] or None
+        self.cap_cookie = spec.extra.get("capture_cookie")
+        self.caps = bool(self.cap_req or self.cap_rsp or self.cap_cookie)
+        self.mode = conn_mode(spec)
+
+
+class _PairCfg:
+    """What depends on the frontend/backend pair."""
+
+    __slots__ = ("buffer_req", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "reuse", "rsp_hooks")
+
+    def __init__(self, fe: Any, be: Any) -> None:
+        fs, bs = fe.spec, be.spec
+        self.mode = max(conn_mode(fs), conn_mode(bs))
+        self.ff = forward_spec(fs, bs, "forwardfor")
+        self.ot = forward_spec(fs, bs, "originalto")
+        self.pretend_ka = bool(fs.options.get("http-pretend-keepalive") or bs.options.get("http-pretend-keepalive"))
+        self.lax_rsp = bool(bs.options.get("accept-invalid-http-response"))
+        self.buffer_req = bool(fs.options.get("http-buffer-request") or bs.options.get("http-buffer-request"))
+        self.reuse = bs.extra.get("http_reuse", "safe")
+        self.rsp_hooks = bool(bs.http_response or fs.http_response or bs.cookie is not None
+                              or bs.http_after_response or fs.http_after_response)
+
+
+# ============================================================== the session handler
+class HttpSessions:
+    """The session handler of every ``mode http`` frontend of a process."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.limits = Limits(getattr(process.model, "glob", None))
+        self.fecfg: dict[Any, _FeCfg] = {}
+        self.pair: dict[tuple[Any, Any], _PairCfg] = {}
+        self._backends: dict[str, Any] | None = None
+
+    def backends(self) -> dict[str, Any]:
+        if self._backends is None:
+            self._backends = {be.name: be for be in self.process.backends}
+        return self._backends
+
+    def fe_cfg(self, fe: Any) -> _FeCfg:
+        c = self.fecfg.get(fe)
+        if c is None:
+            c = self.fecfg[fe] = _FeCfg(fe)
+        return c
+
+    def pair_cfg(self, fe: Any, be: Any) -> _PairCfg:
+        key = (fe, be)
+        c = self.pair.get(key)
+        if c is None:
+            c = self.pair[key] = _PairCfg(fe, be)
+        return c
+
+    def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
+        HttpConn(self, fe, listener, conn, addr).run()
+
+
+class HttpConn:
+    """One client connection in ``mode http``."""
+
+    __slots__ = (
+        "be_held",
+        "body_left",
+        "c_r",
+        "c_w",
+        "cbuf",
+        "cfg",
+        "cli",
+        "cli_cb",
+        "dl",
+        "dl_term",
+        "fe",
+        "gswitch",
+        "handler",
+        "hub",
+        "ka_pref",
+        "killed",
+        "last_srv",
+        "listener",
+        "logging",
+        "loop",
+        "minor",
+        "nreq",
+        "pc",
+        "pc_be",
+        "process",
+        "relay_codes",
+        "relays",
+        "sc",
+        "sess",
+        "sweeper",
+        "t_start",
+        "w_cur",
+        "waiting",
+    )
+
+    def __init__(self, handler: HttpSessions, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
+        self.handler = handler
+        self.process = handler.process
+        self.fe = fe
+        self.listener = listener
+        self.cli = conn
+        hub = get_hub()
+        self.hub = hub
+        self.loop = hub.loop
+        fd = conn.fileno()
+        self.c_r = self.loop.io(fd, READ)
+        self.c_w = self.loop.io(fd, WRITE)
+        self.gswitch = getcurrent().switch
+        self.cli_cb = self._cli_event
+        self.cfg = handler.fe_cfg(fe)
+        self.cbuf = b""
+        self.dl = 0.0
+        self.dl_term = ""
+        self.waiting = False
+        self.w_cur: Any = None
+        self.relays: list[BodyRelay] = []
+        self.relay_codes: dict[Any, int] = {}
+        self.sc: SrvConn | None = None  # server connection in use by the current transaction
+        self.last_srv: Any = None
+        self.nreq = 0
+        self.pc: _PairCfg | None = None
+        self.pc_be: Any = None
+        self.killed = ""
+        self.sweeper: Any = None
+        self.sess: Session = Session(fe, listener, addr, None)
+        self.t_start = 0.0
+        self.be_held: Any = None
+        self.ka_pref = True
+        self.minor = 1
+        self.body_left = False
+        lg = fe.logger
+        self.logging = lg is not None and lg.enabled and lg.render is not None
+
+    # ------------------------------------------------------------ waiting
+    def _wait(self, w: Any, deadline: float, term: str) -> int:
+        """Block until watcher ``w`` fires; raise _Abort(term) at ``deadline`` (0: none)."""
+        if self.killed:
+            raise _Abort(self.killed)
+        self.dl = deadline
+        self.dl_term = term
+        self.w_cur = w
+        w.start(self.gswitch, _READY)
+        self.waiting = True
+        try:
+            r = self.hub.switch()
+        finally:
+            self.waiting = False
+            w.stop()
+            self.w_cur = None
+            self.dl = 0.0
+        if r == _READY or r == _RELAY:
+            return r
+        raise _Abort(r)
+
+    def _wait_cli(self, deadline: float, term: str) -> None:
+        """``_wait`` on the client read watcher, which stays started between waits (its
+        callback stops it if it fires while nobody waits): restarting it each time made
+        libev re-register the fd with epoll on every request."""
+        if self.killed:
+            raise _Abort(self.killed)
+        c_r = self.c_r
+        cb = self.cli_cb
+        if not c_r.active or c_r.callback != cb:
+            c_r.start(cb)
+        self.dl = deadline
+        self.dl_term = term
+        self.w_cur = c_r
+        self.waiting = True
+        try:
+            r = self.hub.switch()
+        finally:
+            self.waiting = False
+            self.w_cur = None
+            self.dl = 0.0
+        if r != _READY:
+            raise _Abort(r)
+
+    def _cli_event(self) -> None:
+        if self.waiting and self.w_cur is self.c_r:
+            self.waiting = False
+            self.gswitch(_READY)
+        else:
+            self.c_r.stop()  # readable while nobody waits (pipelining): wait for a wait
+
+    def _block(self) -> int:
+        """Wait for a relay to report (``relay_done``) or for a timeout/kill."""
+        if self.killed:
+            raise _Abort(self.killed)
+        self.waiting = True
+        try:
+            r = self.hub.switch()
+        finally:
+            self.waiting = False
+        if r == _RELAY or r == _READY:
+            return r
+        raise _Abort(r)
+
+    def relay_done(self, relay: BodyRelay, code: int) -> None:
+        """Called from the hub by a relay that finished (OK or not)."""
+        self.relay_codes[relay] = code
+        if self.waiting and (code != OK or self.w_cur is None):
+            self.waiting = False
+            if self.w_cur is not None:
+                self.w_cur.stop()
+            self.gswitch(_RELAY)
+
+    # sweeper interface (also used by backend.shutdown_sessions through sess.pump)
+    def expired(self, now: float) -> str | None:
+        if not self.waiting:
+            return None
+        if self.dl and now >= self.dl:
+            return self.dl_term
+        if self.dl_term == "" and self.w_cur is self.c_r and (self.process.stopping or self.fe.stopping):
+            return ""  # soft stop: idle keep-alive connections close now, silently
+        for r in self.relays:
+            t = r.expired(now)
+            if t is not None:
+                return t
+        return None
+
+    def finish(self, term: str) -> None:
+        """Timeout or kill: wake the session greenlet with ``term`` (any greenlet may call)."""
+        if term.endswith("D") and term[0] in "KDU":
+            self.killed = term
+        if not self.waiting:
+            return
+        self.waiting = False
+        if self.w_cur is not None:
+            self.w_cur.stop()
+        for r in self.relays:
+            r.stop()
+        self.loop.run_callback(self.gswitch, term)
+
+    # ------------------------------------------------------------ I/O helpers
+    def _send_all(self, sock: Any, w: Any, data: bytes, t: float, term: str) -> None:
+        """Send everything (waiting on ``w`` when the socket is full)."""
+        try:
+            sent = sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent == len(data):
+            return
+        mv = memoryview(data)[sent:]
+        while mv:
+            self._wait(w, (self.loop.now() + t) if t else 0.0, term)
+            try:
+                n = sock.send(mv)
+            except (BlockingIOError, InterruptedError):
+                continue
+            mv = mv[n:]
+
+    def _send_client(self, data: bytes, count: int = -1) -> bool:
+        """Send to the client; ``count`` is what the log counts for it (-1: its length)."""
+        try:
+            self._send_all(self.cli, self.c_w, data, self.cfg.t_client, "cD")
+        except (OSError, _Abort):
+            return False
+        self.sess.bytes_out += len(data) if count < 0 else count
+        return True
+
+    # ------------------------------------------------------------ main
+    def run(self) -> None:
+        fe = self.fe
+        sess = self.sess
+        listener = self.listener
+        la = listener.address
+        if la.family in ("ipv4", "ipv6") and la.host and la.host not in ("0.0.0.0", "::"):
+            sess.fe_ip, sess.fe_port = la.host, la.port
+        else:
+            try:
+                fa = self.cli.getsockname()
+                if isinstance(fa, tuple):
+                    sess.fe_ip, sess.fe_port = fa[0], fa[1]
+            except OSError:
+                pass
+        if self.cli.family != _socket.AF_UNIX:
+            try:
+                self.cli.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+            except OSError:
+                pass
+        fe.sessions.add(sess)
+        sess.pump = self
+        cfg = self.cfg
+        SWEEPER.add(self)
+        try:
+            if listener.bind_spec.accept_proxy:
+                try:
+                    _, src, dst = read_proxy_header(self.cli, cfg.t_client)
+                except (proxyproto.ProxyError, OSError):
+                    sess.term = "PR"
+                    fe.failed_req += 1
+                    return
+                if src is not None:
+                    sess.cli_ip, sess.cli_port = src
+                    sess.fe_ip, sess.fe_port = dst
+                sess.t_handshake = int((_monotonic() - sess.accept_mono) * 1000)
+            if fe.spec.tcp_request_connection and not hooks.tcp_connection(fe.spec.tcp_request_connection, sess):
+                fe.denied_conn += 1
+                return
+            lg = fe.logger
+            if lg is not None and lg.enabled and lg.render is None:
+                lg.connect_line(sess, "http")
+            while self.transaction():
+                pass
+        except _ClientGone:
+            pass
+        except Exception:  # noqa: BLE001 - a session bug must not kill the process; it is logged
+            sess.term = "ID"
+            fe.internal_errors += 1
+            self.process.events.internal_error(sess)
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        fe = self.fe
+        sess = self.sess
+        for r in self.relays:
+            r.stop()
+        self.relays = []
+        if self.sc is not None:
+            _release_conn(self.sc, None, False)
+            self.sc = None
+        # idle connections owned by this session stay in the pool (safe/aggressive/always);
+        # with http-reuse never they are private: close them
+        for st in list(_STATES.values()):
+            if st.idle:
+                keep = []
+                for sc in st.idle:
+                    if sc.owner is self:
+                        sc.owner = None
+                        if self._reuse_mode_of(sc.srv) == "never":
+                            sc.close()
+                            continue
+                    keep.append(sc)
+                st.idle[:] = keep
+        self.c_r.stop()
+        self.c_w.stop()
+        self.c_r.close()
+        self.c_w.close()
+        try:
+            self.cli.close()
+        except OSError:
+            pass
+        if self.sweeper is not None:
+            self.sweeper.remove(self)
+        sess.pump = None
+        fe.sessions.discard(sess)
+        fe.released(self.listener)
+
+    def _reuse_mode_of(self, srv: Any) -> str:
+        return srv.backend.spec.extra.get("http_reuse", "safe")
+
+    # ------------------------------------------------------------ one transaction
+    def _reset(self, first: bool, start_mono: float, start_wall: float) -> None:
+        s = self.sess
+        if not first:
+            s.accept_mono = start_mono
+            s.accept_ts = start_wall
+            s.t_handshake = 0
+        s.t_request = s.t_response = s.t_active = s.t_queue = s.t_connect = s.t_total = -1
+        s.t_idle = s.bytes_in = s.bytes_out = s.retries = s.srv_queue = s.be_queue = 0
+        s.term = s.term_cookie = "--"
+        s.redispatched = False
+        s.req_ts = s.status = s.req_captures = s.res_captures = s.cookie_req = s.cookie_res = s.method = s.uri = None
+        s.version = s.backend = s.backend_name = s.server = s.server_name = s.srv_ip = s.srv_port = None
+        s.be_ip = s.be_port = s.log_level = s.txn = None
+
+    def transaction(self) -> bool:
+        """Serve one request; True to wait for another on this connection."""
+        fe = self.fe
+        sess = self.sess
+        cfg = self.cfg
+        lim = self.handler.limits
+        first = self.nreq == 0
+        start = _monotonic()
+        if not first:
+            self._reset(False, start, _time())
+        else:
+            self._reset(True, sess.accept_mono, sess.accept_ts)
+        # ---------------------------------------------------------- request head
+        buf = self.cbuf
+        t0 = start if buf else 0.0  # first byte of the request
+        self.t_start = sess.accept_mono
+        now_loop = self.loop.now()
+        if first:
+            t = cfg.t_req or cfg.t_client
+            deadline = (now_loop + t) if t else 0.0
+            idle_term = "cR"
+        else:
+            t = cfg.t_ka
+            deadline = (now_loop + t) if t else 0.0
+            idle_term = ""
+        while True:
+            if buf:
+                if buf[0] in (13, 10):
+                    k = parse.skip_empty_lines(buf)
+                    buf = buf[k:]
+                    if not buf:
+                        continue
+                end, body_at = parse.head_end(buf)
+                if end >= 0:
+                    if end > lim.maxreq:
+                        return self._bad_request(buf, 400)
+                    break
+                if len(buf) > lim.maxreq:
+                    return self._bad_request(buf, 400)
+            try:
+                self._wait_cli(deadline, idle_term if not buf else "cR")
+                data = self.cli.recv(_RECV)
+            except _Abort as e:
+                return self._head_timeout(buf, e.term)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                return self._client_closed(buf)
+            if not buf:
+                t0 = _monotonic()
+                if not first:
+                    self.t_start = t0
+                    t = cfg.t_req or cfg.t_client
+                    deadline = (self.loop.now() + t) if t else 0.0
+                elif not cfg.t_req and cfg.t_client:
+                    deadline = self.loop.now() + cfg.t_client
+                buf = data
+            else:
+                buf += data
+                if not cfg.t_req and cfg.t_client:
+                    deadline = self.loop.now() + cfg.t_client
+        if not t0:
+            t0 = start
+        t_head = _monotonic()
+        self.nreq += 1
+        if first:
+            sess.t_idle = int((t0 - sess.accept_mono) * 1000) - sess.t_handshake
+            if sess.t_idle < 0:
+                sess.t_idle = 0
+        else:
+            sess.t_idle = int((t0 - start) * 1000)
+        sess.req_ts = sess.accept_ts + (t0 - sess.accept_mono)
+        sess.t_request = int((t_head - t0) * 1000)
+        fe.cum_req += 1
+        fe.req_rate.add()
+        try:
+            req, info = parse.parse_request(buf[:end], cfg.lax, lim.maxhdr)
+        except parse.ParseError as e:
+            return self._bad_request(buf, e.status)
+        if end > lim.maxhead - 4 * lim.maxhdr - 64 and parse.htx_blocks(
+                req.method, req.uri, req.version, req.headers.items) > lim.maxhead:
+            return self._bad_request(buf, 400)
+        self.cbuf = buf[body_at:]
+        if self.logging:
+            sess.bytes_in = _htx_size(req.method, req.uri, req.version, req.headers.items)
+        else:
+            sess.bytes_in = body_at
+        sess.method = req.method
+        sess.uri = req.uri
+        sess.version = req.version
+        return self._process(req, info, t0)
+
+    # ---- request head errors (HAProxy's H1 mux: no stream, raw pages, <BADREQ>) ----
+    def _log_early(self, status: int | None, term: str) -> None:
+        sess = self.sess
+        sess.status = status
+        sess.term = term
+        sess.method = None
+        sess.t_request = -1
+        now = _monotonic()
+        sess.t_active = int((now - self.t_start) * 1000)
+        sess.t_total = int((now - sess.accept_mono) * 1000)
+        if status is not None:
+            self.fe.hrsp[hrsp_index(status)] += 1
+        self._account()
+        self.process.log_session(self.fe, sess)
+
+    def _raw_error(self, raw: bytes) -> None:
+        try:
+            self.cli.send(raw)
+        except OSError:
+            pass
+
+    def _bad_request(self, buf: bytes, status: int) -> bool:
+        sess = self.sess
+        fe = self.fe
+        fe.failed_req += 1
+        sess.bytes_in = len(buf)
+        if status == 400:
+            self._raw_error(errors.RAW_400)
+            sess.bytes_out = 0
+        else:
+            data, _ = errors.reply(status, None, fe.spec).render(False)
+            self._raw_error(data)
+            sess.bytes_out = len(data)
+        self._log_early(status, "PR")
+        return False
+
+    def _head_timeout(self, buf: bytes, term: str) -> bool:
+        if term != "cR" and term != "":
+            # killed
+            if buf:
+                self._log_early(None, term[0] + "R")
+            return False
+        if not buf and self.nreq > 0:
+            return False  # keep-alive idle timeout: silent close
+        if not buf and self.cfg.ignore_probes:
+            return False
+        self.sess.bytes_in = len(buf)
+        self.fe.failed_req += 1
+        self._raw_error(errors.RAW_408)
+        self._log_early(408, "cR")
+        return False
+
+    def _client_closed(self, buf: bytes) -> bool:
+        if not buf and self.nreq > 0:
+            return False
+        self.sess.bytes_in = len(buf)
+        self.fe.failed_req += 1
+        self._raw_error(errors.RAW_400)
+        self._log_early(400, "CR")
+        return False
+
+    def _account(self) -> None:
+        """Per-transaction byte counts into the frontend and listener counters (stats)."""
+        s = self.sess
+        fe = self.fe
+        lst = self.listener
+        fe.bytes_in += s.bytes_in
+        fe.bytes_out += s.bytes_out
+        lst.bytes_in += s.bytes_in
+        lst.bytes_out += s.bytes_out
+
+    # ------------------------------------------------------------ request processing
+    def _process(self, req: Request, info: parse.ReqInfo, t0: float) -> bool:
+        fe = self.fe
+        sess = self.sess
+        cfg = self.cfg
+        txn = Txn(sess, req)
+        sess.txn = txn
+        if cfg.caps:
+            if cfg.cap_req is not None:
+                sess.req_captures = _captures(req.headers, cfg.cap_req)
+            if cfg.cap_rsp is not None:
+                sess.res_captures = [None] * len(cfg.cap_rsp)
+            if cfg.cap_cookie is not None:
+                sess.cookie_req = _capture_cookie(req.headers, "cookie", cfg.cap_cookie)
+        # keep-alive as the client asks (refined once the backend is known)
+        conn = info.conn
+        self.minor = info.minor
+        if info.minor:
+            ka = not (conn is not None and conn.close)
+        else:
+            ka = conn is not None and conn.keep_alive
+        if info.force_close or self.process.stopping or fe.stopping or cfg.mode == CLO:
+            ka = False
+        self.ka_pref = ka
+        # body framing known from the head; the first bytes may already be buffered
+        chunk = None
+        self.body_left = bool(req.body_len and req.body_len > len(self.cbuf))
+        if req.chunked:
+            chunk = parse.ChunkTracker()
+            if self.cbuf:
+                try:
+                    chunk.feed(self.cbuf, 0, len(self.cbuf))
+                except parse.ChunkError:
+                    return self._bad_request(self.cbuf, 400)
+            self.body_left = not chunk.done
+        # tcp-request content, http-request rules of the frontend
+        spec = fe.spec
+        if spec.tcp_request_content and not hooks.tcp_content(spec.tcp_request_content, sess, txn):
+            fe.denied_req += 1
+            return self._end(txn, None, None, t0, "PR", False, False)
+        v = hooks.http_request(spec.http_request, txn) if spec.http_request else None
+        if v is not None and v.kind != "allow":
+            return self._verdict(txn, v, t0, None)
+        if spec.stats is not None and (done := self._stats(txn, info, chunk, t0, None)) is not None:
+            return done
+        be = hooks.select_backend(fe, sess, txn, self.handler.backends()) if spec.use_backends else fe.default_backend
+        if be is None:
+            return self._local_error(txn, 503, "SC", t0)
+        sess.backend = be
+        sess.backend_name = be.name
+        self.be_held = be
+        be.cur_sess += 1
+        be.cum_sess += 1
+        be.cum_req += 1
+        be.sess_rate.add()
+        be.last_sess = _time()
+        if be.cur_sess > be.max_sess:
+            be.max_sess = be.cur_sess
+        return self._with_backend(txn, req, info, be, chunk, t0)
+
+    def _with_backend(self, txn: Txn, req: Request, info: parse.ReqInfo, be: Any, chunk: Any, t0: float) -> bool:
+        fe = self.fe
+        sess = self.sess
+        pc = self.pc
+        if pc is None or self.pc_be is not be:
+            pc = self.pc = self.handler.pair_cfg(fe, be)
+            self.pc_be = be
+        if pc.mode == CLO:
+            self.ka_pref = False
+        bspec = be.spec
+        v = hooks.http_request(bspec.http_request, txn) if bspec is not fe.spec and bspec.http_request else None
+        if v is not None and v.kind != "allow":
+            return self._verdict(txn, v, t0, be)
+        if bspec is not fe.spec and bspec.stats is not None and (done := self._stats(txn, info, chunk, t0, be)) is not None:
+            return done
+        hdrs = req.headers
+        # X-Forwarded-For / X-Original-To: a new last header line
+        ff = pc.ff
+        if (ff is not None and sess.cli_ip and sess.cli_ip != "unix" and not ff.skip(sess.cli_ip)
+                and not (ff.if_none and hdrs.has(ff.header))):
+            hdrs.items.append((ff.header.lower(), sess.cli_ip))
+        ot = pc.ot
+        if ot is not None and sess.fe_ip and sess.fe_ip != "unix" and not ot.skip(sess.cli_ip or ""):
+            hdrs.items.append((ot.header.lower(), sess.fe_ip))
+        cli_ka = self.ka_pref
+        srv_close = pc.mode != KAL
+        upgrade = req.upgrade or req.method == "CONNECT"
+        # cookie persistence, then the balancer
+        forced = hooks.cookie_request(bspec.cookie, txn, be) if bspec.cookie is not None else None
+        if bspec.cookie is not None:
+            sess.term_cookie = hooks.cookie_flags(txn)
+        if forced is None and bspec.options.get("prefer-last-server") and self.last_srv is not None:
+            ls = self.last_srv
+            if ls.backend is be and ls.usable() and not ls.is_full():
+                forced = ls
+        # the request head for the server
+        head = _render_req(req, _srv_conn_header(srv_close, upgrade, pc.pretend_ka, info.minor))
+        # body bytes already here
+        body0 = b""
+        cbuf = self.cbuf
+        remaining = 0
+        if req.body_len:
+            n = len(cbuf)
+            if n >= req.body_len:
+                body0 = cbuf[: req.body_len]
+                self.cbuf = cbuf[req.body_len :]
+            else:
+                body0 = cbuf
+                self.cbuf = b""
+                remaining = req.body_len - n
+        elif chunk is not None:
+            if chunk.done:
+                k = _chunk_end(cbuf)
+                body0, self.cbuf = cbuf[:k], cbuf[k:]
+            else:
+                body0, self.cbuf = cbuf, b""
+        if pc.buffer_req and (remaining or (chunk is not None and not chunk.done)):
+            got = self._buffer_body(info, body0, remaining, chunk)
+            if got is None:
+                return False
+            body0, remaining = got
+        if chunk is not None and self.logging:
+            sess.bytes_in += chunk.data + chunk.done
+        else:
+            sess.bytes_in += len(body0)
+        # server connection
+        sc, srv = self._connect(txn, req, be, pc, forced)
+        if sc is None:
+            return self._srv_fail(txn, be, srv, t0)
+        self.sc = sc
+        self.last_srv = srv
+        t_sent = _monotonic()
+        if sc.owner is not None and not remaining and (chunk is None or chunk.done):
+            txn.extra["_body0"] = body0  # replayable on a fresh connection
+        # send the head and what we have of the body
+        try:
+            self._send_all(sc.sock, sc.w, head + body0 if body0 else head, be.t_server, "sD")
+        except OSError:
+            return self._srv_abort(txn, be, srv, t0, "SH", 502)
+        except _Abort as e:
+            return self._srv_abort(txn, be, srv, t0, e.term[0] + "H", 504 if e.term[0] == "s" else None)
+        # request body relay (client -> server) while waiting for the response
+        rq = None
+        if remaining or (chunk is not None and not chunk.done):
+            rq = BodyRelay(self, self.loop, self.cli, self.c_r, sc.sock, sc.w)
+            if remaining:
+                rq.remaining = remaining
+            else:
+                rq.chunk = chunk
+                rq.data0 = chunk.data
+            rq.t_src = self.cfg.t_client
+            rq.t_dst = be.t_server
+            rq.term_src, rq.term_dst = "cD", "sD"
+            self.relays.append(rq)
+            rq.start()
+        return self._response(txn, req, info, be, srv, sc, pc, rq, t0, t_sent, cli_ka, srv_close, upgrade)
+
+    # ------------------------------------------------------------ response
+    def _response(self, txn: Txn, req: Request, info: parse.ReqInfo, be: Any, srv: Any, sc: SrvConn, pc: _PairCfg,
+                  rq: BodyRelay | None, t0: float, t_sent: float, cli_ka: bool, srv_close: bool, upgrade: bool) -> bool:
+        fe = self.fe
+        sess = self.sess
+        lim = self.handler.limits
+        logging = self.logging
+        t_server = be.t_server
+        rbuf = b""
+        deadline = (self.loop.now() + t_server) if t_server else 0.0
+        while True:
+            # ---- read a response head
+            end = -1
+            body_at = 0
+            while True:
+                if rbuf:
+                    end, body_at = parse.head_end(rbuf)
+                    if end >= 0:
+                        break
+                    if len(rbuf) > lim.maxreq:
+                        return self._bad_response(txn, be, srv, t0)
+                try:
+                    r = self._wait(sc.r, deadline, "sH")
+                except _Abort as e:
+                    if e.term == "sH":
+                        return self._srv_abort(txn, be, srv, t0, "sH", 504)
+                    return self._srv_abort(txn, be, srv, t0, e.term[0] + "H", None)
+                if r == _RELAY:
+                    code = self.relay_codes.get(rq) if rq is not None else None
+                    if code is not None and code != OK:
+                        return self._req_relay_failed(txn, be, srv, t0, code)
+                    continue
+                try:
+                    data = sc.sock.recv(_RECV)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    if not rbuf and self._may_retry_on_fresh(sc, rq):
+                        return self._retry_fresh(txn, req, info, be, srv, pc, t0, cli_ka, srv_close, upgrade)
+                    return self._srv_abort(txn, be, srv, t0, "SH", 502)
+                rbuf = rbuf + data if rbuf else data
+            t_rsp = _monotonic()
+            try:
+                rsp, rinfo = parse.parse_response(rbuf[:end], lim.maxhdr, pc.lax_rsp)
+            except parse.ParseError:
+                return self._bad_response(txn, be, srv, t0)
+            if end > lim.maxhead - 4 * lim.maxhdr - 64 and parse.htx_blocks(
+                    rsp.version, "200", rsp.reason, rsp.headers.items) > lim.maxhead:
+                return self._bad_response(txn, be, srv, t0)
+            status = rsp.status
+            if status < 200 and status != 101:
+                # interim response: forward it and wait for the final one
+                out = _render_rsp(rsp, None)
+                if not self._send_client(out, _htx_size(rsp.version, str(status), rsp.reason, rsp.headers.items)
+                                         if logging else len(out)):
+                    return self._end(txn, be, srv, t0, "CH", False, False, from_srv=True)
+                rbuf = rbuf[body_at:]
+                continue
+            break
+        sess.t_response = int((t_rsp - t_sent) * 1000)
+        txn.rsp = rsp
+        txn.status = status
+        htx_head = _htx_size(rsp.version, str(status), rsp.reason, rsp.headers.items) if logging else 0
+        cfg = self.cfg
+        if cfg.caps:
+            if cfg.cap_rsp is not None:
+                sess.res_captures = _captures(rsp.headers, cfg.cap_rsp)
+            if cfg.cap_cookie is not None:
+                sess.cookie_res = _capture_cookie(rsp.headers, "set-cookie", cfg.cap_cookie)
+        # ---- framing of the response body
+        tunnel = False
+        if status == 101:
+            if not upgrade or (info.websocket and not rsp.headers.has("sec-websocket-accept")):
+                return self._bad_response(txn, be, srv, t0)
+            tunnel = True
+        elif req.method == "CONNECT" and 200 <= status < 300:
+            tunnel = True
+        no_body = tunnel or req.method == "HEAD" or status in _NO_BODY_STATUS
+        rconn = rinfo.conn
+        srv_keep = not srv_close and not rinfo.force_close
+        if rinfo.minor:
+            if rconn is not None and rconn.close:
+                srv_keep = False
+        elif not (rconn is not None and rconn.keep_alive):
+            srv_keep = False
+        until_close = False
+        rchunk = None
+        if not no_body:
+            if rsp.chunked:
+                rchunk = parse.ChunkTracker()
+            elif rsp.body_len is None:
+                until_close = True
+                srv_keep = False
+                cli_ka = False
+        # ---- http-response rules: backend, then frontend; cookie; http-after-response
+        if pc.rsp_hooks:
+            bspec = be.spec
+            v = None
+            if bspec.http_response:
+                v = hooks.http_response(bspec.http_response, txn)
+            if (v is None or v.kind == "allow") and fe.spec.http_response and fe.spec is not bspec:
+                v = hooks.http_response(fe.spec.http_response, txn)
+            if v is not None and v.kind != "allow":
+                if logging:  # HAProxy counts the refused response it received, then its page
+                    sess.bytes_out += htx_head + len(rbuf) - body_at
+                sess.t_response = -1
+                return self._response_verdict(txn, v, be, srv, t0)
+            if bspec.cookie is not None:
+                hooks.cookie_response(bspec.cookie, txn, srv)
+                sess.term_cookie = hooks.cookie_flags(txn)
+            if bspec.http_after_response or fe.spec.http_after_response:
+                hooks.http_after_response(bspec.http_after_response, txn)
+                if fe.spec is not bspec:
+                    hooks.http_after_response(fe.spec.http_after_response, txn)
+        # ---- the head (and the body bytes that came with it)
+        if tunnel:
+            hdr = None
+        elif cli_ka:
+            hdr = None if info.minor and rinfo.minor else "connection: keep-alive\r\n"
+        else:
+            hdr = "connection: close\r\n" if rinfo.minor else None
+        out = _render_rsp(rsp, hdr)
+        sess.status = status
+        body = rbuf[body_at:] if len(rbuf) > body_at else b""
+        rrem = 0
+        if tunnel:
+            return self._tunnel(txn, be, srv, sc, out + body if body else out, t0, status,
+                                (htx_head if logging else len(out)) + len(body))
+        if no_body:
+            if body:
+                srv_keep = False  # junk after a bodyless response
+                body = b""
+        elif rsp.body_len is not None:
+            if len(body) > rsp.body_len:
+                srv_keep = False
+                body = body[: rsp.body_len]
+            rrem = rsp.body_len - len(body)
+        elif rchunk is not None and body:
+            try:
+                k = rchunk.feed(body, 0, len(body))
+            except parse.ChunkError:
+                return self._bad_response(txn, be, srv, t0)
+            if k < len(body):
+                srv_keep = False  # bytes after the last chunk
+                body = body[:k]
+        if logging:
+            count = htx_head + (len(body) if rchunk is None else rchunk.data + rchunk.done)
+        else:
+            count = len(out) + len(body)
+        if not self._send_client(out + body if body else out, count):
+            return self._end(txn, be, srv, t0, "CD", False, False, from_srv=True)
+        # ---- response body relay (server -> client)
+        if rrem or (rchunk is not None and not rchunk.done) or until_close:
+            rs = BodyRelay(self, self.loop, sc.sock, sc.r, self.cli, self.c_w)
+            if rrem:
+                rs.remaining = rrem
+            elif rchunk is not None:
+                rs.chunk = rchunk
+                rs.data0 = rchunk.data
+            else:
+                rs.until_close = True
+            rs.t_src = be.t_server
+            rs.t_dst = cfg.t_client
+            rs.term_src, rs.term_dst = "sD", "cD"
+            self.relays.append(rs)
+            rs.start()
+            code = None
+            while code is None:
+                try:
+                    self._block()
+                except _Abort as e:
+                    sess.bytes_out += rs.nbytes
+                    return self._end(txn, be, srv, t0, e.term, False, False, from_srv=True)
+                if rq is not None and self.relay_codes.get(rq, OK) != OK:
+                    sess.bytes_out += rs.nbytes
+                    rs.stop()
+                    return self._req_relay_failed(txn, be, srv, t0, self.relay_codes[rq], sent=True)
+                code = self.relay_codes.get(rs)
+            if rchunk is not None and logging:
+                sess.bytes_out += rchunk.data - rs.data0 + rchunk.done
+            else:
+                sess.bytes_out += rs.nbytes
+            if code != OK:
+                return self._end(txn, be, srv, t0, _relay_term(code, "S", "C"), False, False, from_srv=True)
+            if rs.leftover:
+                srv_keep = False
+        # ---- the request body must be through too
+        if rq is not None:
+            code = self.relay_codes.get(rq)
+            if code is None:
+                # the response is complete but the request is not: close both sides
+                rq.stop()
+                cli_ka = srv_keep = False
+            elif code != OK:
+                cli_ka = srv_keep = False
+            self._count_req_body(rq)
+            if rq.leftover:
+                self.cbuf = rq.leftover + self.cbuf
+        return self._end(txn, be, srv, t0, "--", cli_ka, srv_keep, from_srv=True)
+
+    def _count_req_body(self, rq: BodyRelay) -> None:
+        if rq.chunk is not None and self.logging:
+            self.sess.bytes_in += rq.chunk.data - rq.data0 + rq.chunk.done
+        else:
+            self.sess.bytes_in += rq.nbytes
+
+    # ------------------------------------------------------------ endings
+    def _end(self, txn: Txn | None, be: Any, srv: Any, t0: float, term: str, cli_ka: bool, srv_keep: bool,
+             from_srv: bool = False) -> bool:
+        sess = self.sess
+        fe = self.fe
+        if self.relays:
+            for r in self.relays:
+                if r.active:
+                    r.stop()
+            self.relays = []
+            self.relay_codes.clear()
+        sc = self.sc
+        if sc is not None:
+            self.sc = None
+            keep = srv_keep and term == "--"
+            _release_conn(sc, self if keep else None, keep, keep and sc.srv.backend.spec.extra.get("http_reuse") == "never")
+        if sess.killed and term == "--":
+            term = sess.killed + "D"
+        sess.term = term
+        now = _monotonic()
+        sess.t_active = int((now - t0) * 1000)
+        sess.t_total = int((now - sess.accept_mono) * 1000)
+        status = sess.status
+        if be is None:
+            be = sess.backend
+        if status is not None:
+            idx = hrsp_index(status)
+            fe.hrsp[idx] += 1
+            if be is not None:
+                be.hrsp[idx] += 1
+                if srv is not None and from_srv:
+                    srv.hrsp[idx] += 1
+                    if sess.t_response >= 0:
+                        be.timings.add(sess.t_queue, sess.t_connect, sess.t_response, sess.t_total)
+                        srv.timings.add(sess.t_queue, sess.t_connect, sess.t_response, sess.t_total)
+        if term != "--":
+            if term[0] == "C":
+                if be is not None:
+                    be.cli_aborts += 1
+                if srv is not None:
+                    srv.cli_aborts += 1
+            elif term[0] == "S":
+                if be is not None:
+                    be.srv_aborts += 1
+                if srv is not None:
+                    srv.srv_aborts += 1
+        if srv is not None:
+            self._release_slot(be, srv)
+        held = self.be_held
+        if held is not None:
+            self.be_held = None
+            held.cur_sess -= 1
+        fe.bytes_in += sess.bytes_in
+        fe.bytes_out += sess.bytes_out
+        lst = self.listener
+        lst.bytes_in += sess.bytes_in
+        lst.bytes_out += sess.bytes_out
+        if self.logging:
+            if txn is not None and txn.log_level is not None:
+                sess.log_level = txn.log_level
+            self.process.log_session(fe, sess)
+        if not cli_ka or term[0] != "-" and term[0] != "L" and term != "PR":
+            return False
+        return not sess.killed
+
+    def _release_slot(self, be: Any, srv: Any) -> None:
+        sess = self.sess
+        if sess not in srv.sessions:
+            return
+        srv.sessions.discard(sess)
+        srv.cur_sess -= 1
+        srv.bytes_in += sess.bytes_in
+        srv.bytes_out += sess.bytes_out
+        be.bytes_in += sess.bytes_in
+        be.bytes_out += sess.bytes_out
+        be.lb.released(srv)
+        be.slot_freed(srv)
+
+    def _send_reply(self, txn: Txn, rep: errors.Reply, cli_ka: bool, extra: list[tuple[str, str]] | None = None,
+                    status: int = 0) -> bool:
+        """Send a generated response (after http-after-response rules); returns keep-alive."""
+        fe = self.fe
+        sess = self.sess
+        be = sess.backend
+        rules_after = (be.spec.http_after_response if be is not None else None) or fe.spec.http_after_response
+        if rules_after:
+            rsp = Response(rep.status, rep.reason, f"HTTP/1.{rep.minor}",
+                           Headers(list(rep.headers) + list(extra or ())))
+            txn.rsp = rsp
+            if be is not None:
+                hooks.http_after_response(be.spec.http_after_response, txn)
+            if be is None or fe.spec is not be.spec:
+                hooks.http_after_response(fe.spec.http_after_response, txn)
+            rep = errors.Reply(rsp.status, rsp.reason, rsp.headers.items, rep.body, rep.minor, rep.close, rep.has_len)
+            extra = None
+        head_only = txn.req.method == "HEAD"
+        data, ka = rep.render(cli_ka, self.minor, head_only, extra)
+        sess.status = status or rep.status
+        if self.logging:
+            items = rep.headers if not extra else list(rep.headers) + extra
+            count = _htx_size("HTTP/1.x", "xxx", rep.reason, items) + (0 if head_only else len(rep.body))
+        else:
+            count = len(data)
+        if not self._send_client(data, count):
+            return False
+        return ka
+
+    def _local_error(self, txn: Txn, status: int, term: str, t0: float) -> bool:
+        rep = errors.reply(status, None, self.fe.spec)
+        ka = self._send_reply(txn, rep, self.ka_pref, status=status)
+        return self._end(txn, None, None, t0, term, ka, False)
+
+    def _srv_fail(self, txn: Txn, be: Any, srv: Any, t0: float) -> bool:
+        """No server connection: 503 (queue timeout, refused, connect timeout, no server)."""
+        sess = self.sess
+        rep = errors.reply(503, be.spec, self.fe.spec)
+        ka = self._send_reply(txn, rep, self.ka_pref, status=503)
+        if sess.term == "--":
+            sess.term = "SC"
+        return self._end_error(txn, be, srv, t0, sess.term, ka)
+
+    def _end_error(self, txn: Txn, be: Any, srv: Any, t0: float, term: str, ka: bool) -> bool:
+        """End a transaction that failed server-side after an error page; HAProxy keeps the
+        client connection when the page allows it."""
+        sess = self.sess
+        self._end(txn, be, srv if srv is not None and sess in srv.sessions else None, t0, term, False, False,
+                  from_srv=False)
+        return ka and not sess.killed and not self.process.stopping
+
+    def _srv_abort(self, txn: Txn, be: Any, srv: Any, t0: float, term: str, status: int | None) -> bool:
+        """The server failed before a response head was sent to the client."""
+        if status is None:
+            return self._end(txn, be, srv, t0, term, False, False)
+        be.failed_resp += 1
+        if srv is not None:
+            srv.failed_resp += 1
+        rep = errors.reply(status, be.spec, self.fe.spec)
+        ka = self._send_reply(txn, rep, self.ka_pref and self.req_done(), status=status)
+        return self._end_error(txn, be, srv, t0, term, ka)
+
+    def req_done(self) -> bool:
+        """The request body went through entirely (so the next request can be read)."""
+        for r in self.relays:
+            if r.src is self.cli and self.relay_codes.get(r) != OK:
+                return False
+        return True
+
+    def _bad_response(self, txn: Txn, be: Any, srv: Any, t0: float) -> bool:
+        self.sess.t_response = -1
+        return self._srv_abort(txn, be, srv, t0, "PH", 502)
+
+    def _req_relay_failed(self, txn: Txn, be: Any, srv: Any, t0: float, code: int, sent: bool = False) -> bool:
+        if code == BAD_CHUNK:
+            self.fe.failed_req += 1
+            if not sent:
+                self._raw_error(errors.RAW_400)
+                self.sess.status = 400
+            return self._end(txn, be, srv, t0, "PD", False, False)
+        if code == DST_ERR and not sent:
+            return self._srv_abort(txn, be, srv, t0, "SD", 502)
+        # client aborted or timed out while sending its body
+        return self._end(txn, be, srv, t0, "CD" if code != DST_ERR else "SD", False, False)
+
+    # ------------------------------------------------------------ rules verdicts
+    def _verdict(self, txn: Txn, v: Any, t0: float, be: Any) -> bool:
+        fe = self.fe
+        kind = v.kind
+        cli_ka = self.ka_pref
+        counters = be if be is not None and be.spec is not fe.spec else fe
+        sess = self.sess
+        if kind == "reject":
+            counters.denied_req += 1
+            sess.t_request = -1
+            return self._end(txn, be, None, t0, "PR", False, False)
+        if kind == "tarpit":
+            # HAProxy logs the tarpit hold as the queue time, with no request time
+            counters.denied_req += 1
+            sess.t_request = -1
+            t = (be.spec if be is not None else fe.spec).timeouts.get("tarpit") or fe.spec.timeouts.get("connect", 0)
+            tq = _monotonic()
+            try:
+                self._sleep(t / 1000.0)
+            except _Abort as e:
+                return self._end(txn, be, None, t0, e.term[0] + "T", False, False)
+            sess.t_queue = int((_monotonic() - tq) * 1000)
+            rep = _verdict_reply(v, be, fe, default=500)
+            ka = self._send_reply(txn, rep, cli_ka and self._body_consumed(), status=getattr(v, "status", 0) or 500)
+            self._end(txn, be, None, t0, "PT", False, False)
+            return ka and not sess.killed
+        if kind == "use-service":
+            fn = hooks.service(getattr(v, "service", None) or getattr(v, "name", ""))
+            if fn is None:
+                rep = errors.reply(500, None, fe.spec)
+                self._send_reply(txn, rep, False)
+                return self._end(txn, be, None, t0, "PR", False, False)
+            status, headers, body = fn(self.process, txn)
+            rep = errors.Reply(status, _reason(status), [(k.lower(), str(val)) for k, val in headers] +
+                               [("content-length", str(len(body)))], body)
+            fe.intercepted += 1
+            ka = self._send_reply(txn, rep, cli_ka)
+            return self._end(txn, be, None, t0, "--", ka, False)
+        rep = _verdict_reply(v, be, fe)
+        if kind == "deny":
+            counters.denied_req += 1
+            term = "PR"
+        else:
+            fe.intercepted += 1
+            term = "LR"
+        ka = self._send_reply(txn, rep, cli_ka and self._body_consumed(), status=getattr(v, "status", 0) or 0)
+        return self._end(txn, be, None, t0, term, ka, False)
+
+    def _stats(self, txn: Txn, info: parse.ReqInfo, chunk: Any, t0: float, be: Any) -> bool | None:
+        """The stats page of ``be`` (None: of the frontend) if the request is for it, else None."""
+        from ..stats import page
+
+        spec = (be if be is not None else self.fe).spec
+        if not page.is_stats_request(spec, txn):
+            return None
+        req, sess, cbuf, body = txn.req, self.sess, self.cbuf, b""
+        if req.body_len or chunk is not None:  # the applet eats the body (a POST's form)
+            n = req.body_len or 0
+            if chunk is None:
+                body, self.cbuf, left = cbuf[:n], cbuf[n:], max(0, n - len(cbuf))
+            else:
+                k = _chunk_end(cbuf) if chunk.done else len(cbuf)
+                body, self.cbuf, left = cbuf[:k], cbuf[k:], 0
+            got = self._buffer_body(info, body, left, chunk)
+            if got is None:
+                return False
+            body, left = got
+            self.body_left = bool(left) or (chunk is not None and not chunk.done)
+            txn.extra[page.BODY_EXCD] = self.body_left
+            body = page.dechunk(body) if chunk is not None else body
+        status, headers, data = page.serve(self.process, spec, txn, body)
+        sess.server_name = "<STATS>"
+        sess.t_queue = sess.t_connect = 0
+        sess.t_response = 0 if txn.extra.get("stats_applet") else -1
+        if be is None:
+            self.fe.intercepted += 1
+        rep = errors.Reply(status, _reason(status), [*headers, ("content-length", str(len(data)))], data)
+        ka = self._send_reply(txn, rep, self.ka_pref and not self.body_left, status=status)
+        return self._end(txn, be, None, t0, txn.extra.get("stats_term", "LR"), ka, False)
+
+    def _body_consumed(self) -> bool:
+        """Before a locally generated answer: is the request body already all read (else the
+        connection closes after the answer)?"""
+        return not self.body_left
+
+    def _response_verdict(self, txn: Txn, v: Any, be: Any, srv: Any, t0: float) -> bool:
+        fe = self.fe
+        kind = v.kind
+        if kind == "reject":
+            be.denied_resp += 1
+            if srv is not None:
+                srv.denied_resp += 1
+            return self._end(txn, be, srv, t0, "PH", False, False)
+        if kind == "deny":
+            be.denied_resp += 1
+            if srv is not None:
+                srv.denied_resp += 1
+            rep = _verdict_reply(v, be, fe, default=502)
+            ka = self._send_reply(txn, rep, self.ka_pref and self.req_done())
+            return self._end_error(txn, be, srv, t0, "PH", ka)
+        rep = _verdict_reply(v, be, fe)
+        fe.intercepted += 1
+        ka = self._send_reply(txn, rep, self.ka_pref and self.req_done())
+        return self._end_error(txn, be, srv, t0, "LH", ka)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        t = self.loop.timer(seconds)
+        self._wait(t, 0.0, "")
+
+    # ------------------------------------------------------------ buffering
+    def _buffer_body(self, info: parse.ReqInfo, body0: bytes, remaining: int, chunk: Any) -> tuple[bytes, int] | None:
+        """``option http-buffer-request``: wait for the body (up to a buffer) before going on."""
+        lim = self.handler.limits
+        if info.expect_100 and not self._send_client(_CONTINUE, 0):
+            return None
+        buf = body0
+        t = self.cfg.t_req or self.cfg.t_client
+        deadline = (self.loop.now() + t) if t else 0.0
+        while (remaining > 0 or (chunk is not None and not chunk.done)) and len(buf) < lim.maxreq:
+            try:
+                self._wait(self.c_r, deadline, "cR")
+                want = min(remaining, _RECV) if remaining else _RECV
+                data = self.cli.recv(want)
+            except _Abort:
+                self._raw_error(errors.RAW_408)
+                self._log_early(408, "cR")
+                return None
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._raw_error(errors.RAW_400)
+                self._log_early(400, "CR")
+                return None
+            if chunk is not None:
+                try:
+                    k = chunk.feed(data, 0, len(data))
+                except parse.ChunkError:
+                    self._bad_request(buf + data, 400)
+                    return None
+                if chunk.done:
+                    self.cbuf = data[k:]
+                    data = data[:k]
+            else:
+                remaining -= len(data)
+            buf += data
+        return buf, remaining
+
+    # ------------------------------------------------------------ tunnel
+    def _tunnel(self, txn: Txn, be: Any, srv: Any, sc: SrvConn, first_to_cli: bytes, t0: float, status: int,
+                count: int) -> bool:
+        sess = self.sess
+        hub = self.hub
+        waiter_val: list[str] = []
+
+        def done(term: str) -> None:
+            waiter_val.append(term)
+            if self.waiting:
+                self.waiting = False
+                if getcurrent() is hub:
+                    self.gswitch(_RELAY)
+                else:
+                    hub.loop.run_callback(self.gswitch, _RELAY)
+
+        sc.r.stop()
+        sc.w.stop()
+        self.c_r.stop()
+        self.c_w.stop()
+        p = Pump(self.cli, sc.sock, done)
+        if be.t_tunnel:
+            p.t_client = p.t_server = be.t_tunnel
+        else:
+            p.t_client = self.cfg.t_client
+            p.t_server = be.t_server
+        p.t_client_fin = self.fe.t_client_fin
+        p.t_server_fin = be.t_server_fin
+        if p.t_client or p.t_server:
+            SWEEPER.add(p)
+        sess.status = status
+        first_to_srv = self.cbuf
+        p.start(first_to_srv=first_to_srv, first_to_cli=first_to_cli)
+        self.cbuf = b""
+        sess.pump = p
+        try:
+            while not waiter_val:
+                self.waiting = True
+                try:
+                    hub.switch()
+                finally:
+                    self.waiting = False
+        finally:
+            if not p.done:
+                p.on_done = _ignore
+                p.finish("KD")
+            sess.pump = self
+        sess.bytes_in += p.bytes_in + len(first_to_srv)
+        sess.bytes_out += p.bytes_out + count
+        term = waiter_val[0] if waiter_val else "--"
+        if sess.killed:
+            term = sess.killed + "D"
+        return self._end(txn, be, srv, t0, term, False, False, from_srv=True)
+
+    # ------------------------------------------------------------ server connections
+    def _connect(self, txn: Txn, req: Request, be: Any, pc: _PairCfg, forced: Any) -> tuple[SrvConn | None, Any]:
+        """A server connection for this request: idle (reuse) or new, with the queue,
+        retries and redispatch of ``tcp.TcpSessions.connect``.  (None, srv) on failure
+        with ``sess.term`` set."""
+        sess = self.sess
+        first = self.nreq == 1
+        t0 = _monotonic()
+        ctx = None
+        prev = None
+        attempt = 0
+        srv = forced
+        if srv is not None and srv.is_full():  # persistence names a full server: its queue
+            srv = self.process.tcp.srv_queue(sess, be, srv)
+            if srv is None:
+                return None, None
+        while True:
+            if srv is None:
+                if ctx is None:
+                    if be.lb.needs_key:
+                        ctx = PickCtx(src=sess.cli_ip or "", uri=req.uri, headers=req.headers,
+                                      extra={"method": req.method})
+                    else:  # round robin & co look at nothing
+                        ctx = _NO_CTX
+                srv = be.pick(ctx, prev)
+                if srv is None and (target := be.assigned_full(ctx, prev)) is not None:
+                    srv = self.process.tcp.srv_queue(sess, be, target)
+                    if srv is None:
+                        return None, None
+                    if not srv.usable():  # woken because it went down: choose again
+                        srv = None
+                        continue
+                if srv is None:
+                    if be.has_candidates():
+                        tq = _monotonic()
+                        idx0 = be.queue_idx
+                        woke = be.queue_wait(be.t_queue)
+                        sess.t_queue = int((_monotonic() - tq) * 1000)
+                        sess.be_queue = be.queue_idx - idx0 + (0 if woke else 1)
+                        if not woke:
+                            sess.term = "sQ"
+                            return None, None
+                        continue
+                    sess.term = "SC"
+                    be.failed_conns += 1
+                    return None, None
+            if sess.t_queue < 0:
+                sess.t_queue = int((_monotonic() - t0) * 1000)
+            self._take(be, srv)
+            # an idle connection to this server?
+            st = _STATES.get(srv)
+            sc = _take_idle(st, self, pc.reuse, first) if st is not None and st.idle else None
+            if sc is not None:
+                be.reuses += 1
+                srv.reuses += 1
+                sess.t_connect = 0
+                sess.be_ip, sess.be_port = sc.laddr
+                return sc, srv
+            tc = _monotonic()
+            be.connect_attempts += 1
+            srv.connect_attempts += 1
+            try:
+                sock = connect_server(srv, be.t_connect)
+            except ConnectFailed as e:
+                srv.failed_conns += 1
+                be.failed_conns += 1
+                self._release_slot(be, srv)
+                attempt += 1
+                if attempt > be.retries:
+                    sess.term = "sC" if e.timeout else "SC"
+                    sess.t_connect = -1
+                    return None, srv
+                sess.retries += 1
+                srv.retries += 1
+                be.retries_count += 1
+                prev = srv
+                kind = _LB_KIND.get(be.lb.name, "hi")
+                srv_act = be.active_count()[0]
+                if _redispatch(be, srv, attempt, kind, srv_act):
+                    sess.redispatched = True
+                    srv.redispatches += 1
+                    be.redispatches += 1
+                    txn.extra["cookie_direct"] = False
+                    srv = None
+                    if e.timeout or (kind == "rr" and srv_act > 1):
+                        continue
+                if not e.timeout:
+                    # HAProxy waits min(timeout connect, 1s) after a connection error
+                    try:
+                        self._sleep(min(be.t_connect or 1.0, 1.0))
+                    except _Abort as a:
+                        sess.term = a.term[0] + "C"
+                        return None, None
+                continue
+            sess.t_connect = int((_monotonic() - tc) * 1000)
+            sc = SrvConn(sock, srv, self.loop)
+            _count_new(srv)
+            sess.be_ip, sess.be_port = sc.laddr
+            return sc, srv
+
+    def _take(self, be: Any, srv: Any) -> None:
+        sess = self.sess
+        sess.server = srv
+        sess.server_name = srv.name
+        sess.srv_ip, sess.srv_port = srv.sockaddr[0] if srv.family != _socket.AF_UNIX else "unix", srv.port
+        srv.cur_sess += 1
+        srv.cum_sess += 1
+        srv.cum_lbconn += 1
+        srv.sess_rate.add()
+        srv.last_sess = _time()
+        be.cum_lbconn += 1
+        if srv.cur_sess > srv.max_sess:
+            srv.max_sess = srv.cur_sess
+        srv.sessions.add(sess)
+        be.lb.taken(srv)
+
+    def _may_retry_on_fresh(self, sc: SrvConn, rq: BodyRelay | None) -> bool:
+        """A reused idle connection closed by the server before answering: replayable?"""
+        return sc.owner is not None and rq is None and sc is self.sc and self.sess.t_connect == 0
+
+    def _retry_fresh(self, txn: Txn, req: Request, info: parse.ReqInfo, be: Any, srv: Any, pc: _PairCfg, t0: float,
+                     cli_ka: bool, srv_close: bool, upgrade: bool) -> bool:
+        sc = self.sc
+        self.sc = None
+        if sc is not None:
+            _release_conn(sc, None, False)
+        sess = self.sess
+        tc = _monotonic()
+        try:
+            sock = connect_server(srv, be.t_connect)
+        except ConnectFailed as e:
+            srv.failed_conns += 1
+            be.failed_conns += 1
+            sess.term = "sC" if e.timeout else "SC"
+            return self._srv_fail(txn, be, srv, t0)
+        sess.t_connect = int((_monotonic() - tc) * 1000)
+        sc = SrvConn(sock, srv, self.loop)
+        sc.owner = None
+        _count_new(srv)
+        self.sc = sc
+        extra = None
+        if srv_close and not upgrade:
+            if not pc.pretend_ka and info.minor:
+                extra = "connection: close\r\n"
+        elif info.minor == 0 and not upgrade:
+            extra = "connection: keep-alive\r\n"
+        head = _render_req(req, extra)
+        body = txn.extra.get("_body0", b"")
+        t_sent = _monotonic()
+        try:
+            self._send_all(sc.sock, sc.w, head + body, be.t_server, "sD")
+        except (OSError, _Abort):
+            return self._srv_abort(txn, be, srv, t0, "SH", 502)
+        return self._response(txn, req, info, be, srv, sc, pc, None, t0, t_sent, cli_ka, srv_close, upgrade)
+
+
+# ============================================================== helpers
+def _ignore(term: str) -> None:
+    pass
+
+
+def _relay_term(code: int, src: str, dst: str) -> str:
+    if code == DST_ERR:
+        return dst + "D"
+    if code == BAD_CHUNK:
+        return "PD"
+    if code == SRC_EOF:
+        return src + "D"
+    return src + "D"
+
+
+def _srv_conn_header(srv_close: bool, upgrade: bool, pretend_ka: bool, minor: int) -> str | None:
+    """The connection header HAProxy's H1 mux appends to a request for the server."""
+    if upgrade:
+        return None
+    if srv_close and not pretend_ka:
+        return "connection: close\r\n" if minor else None
+    return None if minor else "connection: keep-alive\r\n"
+
+
+def _render_req(req: Request, extra: str | None) -> bytes:
+    text = "".join([f"{req.method} {req.uri} {req.version}\r\n", *[f"{k}: {v}\r\n" for k, v in req.headers.items],
+                    extra or "", "\r\n"])
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+def _render_rsp(rsp: Response, conn_hdr: str | None) -> bytes:
+    text = "".join([f"{rsp.version} {rsp.status} {rsp.reason}\r\n", *[f"{k}: {v}\r\n" for k, v in rsp.headers.items],
+                    conn_hdr or "", "\r\n"])
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+def _htx_size(a: str, b: str, c: str, items: list[tuple[str, str]]) -> int:
+    """Size of a head in HAProxy's HTX (what its logs count as %B/%U): a 20-byte start-line
+    block plus its three strings, names and values, and the end-of-headers block."""
+    n = 21 + len(a) + len(b) + len(c)
+    for k, v in items:
+        n += len(k) + len(v)
+    return n
+
+
+def _chunk_end(buf: bytes) -> int:
+    t = parse.ChunkTracker()
+    return t.feed(buf, 0, len(buf))
+
+
+def _captures(headers: Headers, caps: list[tuple[str, int]]) -> list[str | None]:
+    out: list[str | None] = []
+    items = headers.items
+    for name, ln in caps:
+        val = None
+        for k, v in items:
+            if k == name:
+                val = v
+        if val is not None and len(val) > ln:
+            val = val[:ln]
+        out.append(val)
+    return out
+
+
+def _capture_cookie(headers: Headers, hname: str, spec: tuple[str, int]) -> str | None:
+    name, ln = spec
+    for k, v in headers.items:
+        if k != hname:
+            continue
+        parts = v.split(";")
+        for p in parts if hname == "cookie" else parts[:1]:
+            p = p.strip()
+            if p.startswith(name):
+                return p[:ln]
+    return None
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Other"
+
+
+def _verdict_reply(v: Any, be: Any, fe: Any, default: int = 403) -> errors.Reply:
+    """Turn a rules verdict into a Reply: its prepared response, or the error page."""
+    r = getattr(v, "response", None)
+    status = getattr(v, "status", None) or default
+    if isinstance(r, errors.Reply):
+        return r
+    if isinstance(r, (bytes, bytearray)):
+        try:
+            return errors.reply_from_raw(bytes(r))
+        except parse.ParseError:
+            pass
+    elif r is not None and hasattr(r, "status"):
+        body = getattr(r, "body", b"") or b""
+        if isinstance(body, str):
+            body = body.encode("latin-1", "replace")
+        items = [(k.lower(), v2) for k, v2 in r.headers.items] if hasattr(r, "headers") else []
+        has_len = getattr(r, "has_len", True)
+        if has_len and not any(k in ("content-length", "transfer-encoding") for k, _ in items):
+            items.append(("content-length", str(len(body))))
+        minor = 0 if getattr(r, "version", "HTTP/1.1") == "HTTP/1.0" else 1
+        return errors.Reply(r.status, getattr(r, "reason", "") or _reason(r.status), items, body, minor,
+                            close=bool(getattr(r, "close", False)), has_len=has_len)
+    return errors.reply(status, be.spec if be is not None else None, fe.spec)

@@ -1,0 +1,202 @@
+"""``mode http``: responses the proxy generates itself, byte for byte, and their log lines.
+
+400 (bad request, limits), 408 (``timeout http-request``), 502 (bad or missing response),
+503 (no server, refused), 504 (``timeout server``), ``errorfile``/``http-errors``, the
+head size limits (``tune.bufsize - tune.maxrewrite`` as HAProxy's HTX counts it, 101
+header lines) -- each checked against ``haproxy -db`` 2.6.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import free_port
+
+from integration.httpkit import OK, RawBackend, exchange, parse_httplog
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def page(code: int, reason: str, text: str, close: str = "") -> bytes:
+    body = f"<html><body><h1>{code} {reason}</h1>\n{text}\n</body></html>\n".encode()
+    return (f"HTTP/1.1 {code} {reason}\r\ncontent-length: {len(body)}\r\ncache-control: no-cache\r\n"
+            f"content-type: text/html\r\n{close}\r\n").encode() + body
+
+
+def raw_page(code: int, reason: str, text: str) -> bytes:
+    body = f"<html><body><h1>{code} {reason}</h1>\n{text}\n</body></html>\n".encode()
+    return (f"HTTP/1.1 {code} {reason}\r\nContent-length: {len(body)}\r\nCache-Control: no-cache\r\n"
+            "Connection: close\r\nContent-Type: text/html\r\n\r\n").encode() + body
+
+
+RAW_400 = raw_page(400, "Bad request", "Your browser sent an invalid request.")
+RAW_408 = raw_page(408, "Request Time-out", "Your browser didn't send a complete request in time.")
+P502 = page(502, "Bad Gateway", "The server returned an invalid or incomplete response.")
+P503 = page(503, "Service Unavailable", "No server is available to handle this request.")
+P504 = page(504, "Gateway Time-out", "The server didn't respond in time.")
+OK_RSP = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+
+
+@pytest.fixture
+def backend():
+    b = RawBackend()
+    yield b
+    b.stop()
+
+
+def conf(port: int, syslog_port: int, backend_port: int, extra: str = "", glob: str = "") -> str:
+    return (
+        f"global\n    log 127.0.0.1:{syslog_port} local0\n{glob}"
+        "defaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n"
+        "    timeout client 5s\n    timeout server 2s\n"
+        f"frontend fe\n    bind 127.0.0.1:{port}\n{extra}"
+        "    use_backend bslow if { path /slow }\n"
+        "    use_backend brefused if { path /refused }\n"
+        "    use_backend bnosrv if { path /nosrv }\n"
+        "    default_backend be\n"
+        f"backend be\n    server s1 127.0.0.1:{backend_port}\n"
+        f"backend bslow\n    timeout server 300\n    server s1 127.0.0.1:{backend_port}\n"
+        f"backend brefused\n    retries 0\n    server s1 127.0.0.1:{free_port()}\n"
+        "backend bnosrv\n    server s1 127.0.0.1:1 disabled\n"
+    )
+
+
+def start(proxy, syslog, backend, extra="", glob=""):
+    port = free_port()
+    proxy(conf(port, syslog.port, backend.port, extra, glob), wait_ports=[port])
+    return port
+
+
+def log_of(syslog, start: int = 0, n: int = 1) -> list[dict]:
+    from helpers import wait_for
+
+    def got():
+        lines = [parse_httplog(ln) for ln in syslog.lines[start:]]
+        lines = [x for x in lines if x]
+        return lines if len(lines) >= n else None
+
+    return wait_for(got, timeout=5, what=f"{n} httplog line(s)")
+
+
+# ------------------------------------------------------------------ 400 / 408
+def test_400_bad_request_raw_page_and_log(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    assert exchange(port, [b"GARBAGE\r\n\r\n"]) == RAW_400 + b"<EOF>"
+    (f,) = log_of(syslog)
+    assert (f["b"], f["s"], f["TR"], f["Tw"], f["Tc"], f["Tr"], f["ST"], f["B"], f["tsc"], f["r"]) == (
+        "fe", "<NOSRV>", "-1", "-1", "-1", "-1", "400", "0", "PR--", "<BADREQ>")
+
+
+def test_400_when_client_closes_before_a_request(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    assert exchange(port, [b"GET / HTTP/1.1\r\n"], shut=True) == RAW_400 + b"<EOF>"
+    (f,) = log_of(syslog)
+    assert (f["ST"], f["tsc"], f["r"]) == ("400", "CR--", "<BADREQ>")
+
+
+def test_408_request_timeout(proxy, syslog, backend):
+    port = start(proxy, syslog, backend, "    timeout http-request 300\n")
+    assert exchange(port, [b"GET / HTTP/1.1\r\n"], wait=2) == RAW_408 + b"<EOF>"
+    (f,) = log_of(syslog)
+    assert (f["ST"], f["B"], f["tsc"], f["TR"], f["r"]) == ("408", "0", "cR--", "-1", "<BADREQ>")
+    assert 250 <= int(f["Ta"]) <= 1000
+
+
+def test_keepalive_idle_timeout_closes_silently(proxy, syslog, backend):
+    port = start(proxy, syslog, backend, "    timeout http-keep-alive 300\n")
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"], wait=2) == OK_RSP + b"<EOF>"
+    assert len(log_of(syslog)) == 1
+
+
+# ------------------------------------------------------------------ 502 / 503 / 504
+def test_502_invalid_response_keeps_client_connection(proxy, syslog, backend):
+    backend.respond = lambda req: b"BLAH\r\n\r\n" if b"/bad" in req.head else OK
+    port = start(proxy, syslog, backend)
+    out = exchange(port, [b"GET /bad HTTP/1.1\r\n\r\n", None, b"GET /ok HTTP/1.1\r\n\r\n"])
+    assert out == P502 + OK_RSP + b"<OPEN>"
+    f1, f2 = log_of(syslog, n=2)
+    assert (f1["ST"], f1["B"], f1["tsc"], f1["Tr"], f1["s"]) == ("502", "209", "PH--", "-1", "s1")
+    assert (f2["ST"], f2["tsc"]) == ("200", "----")
+
+
+def test_502_server_closes_before_response(proxy, syslog, backend):
+    backend.respond = lambda req: None
+    port = start(proxy, syslog, backend)
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == P502 + b"<OPEN>"
+    (f,) = log_of(syslog)
+    assert (f["ST"], f["tsc"]) == ("502", "SH--")
+
+
+def test_504_server_timeout(proxy, syslog, backend):
+    backend.respond = lambda req: ("sleep", 1.5)
+    port = start(proxy, syslog, backend)
+    assert exchange(port, [b"GET /slow HTTP/1.1\r\n\r\n"], wait=1.2) == P504 + b"<OPEN>"
+    (f,) = log_of(syslog)
+    assert (f["b"], f["ST"], f["B"], f["tsc"], f["Tr"]) == ("bslow", "504", "198", "sH--", "-1")
+
+
+def test_503_connection_refused(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    assert exchange(port, [b"GET /refused HTTP/1.1\r\n\r\n"]) == P503 + b"<OPEN>"
+    (f,) = log_of(syslog)
+    assert (f["b"], f["s"], f["ST"], f["tsc"], f["Tc"]) == ("brefused", "s1", "503", "SC--", "-1")
+
+
+def test_503_no_server(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    out = exchange(port, [b"GET /nosrv HTTP/1.0\r\n\r\n"])
+    assert out == P503.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n", 1) + b"<EOF>"
+    (f,) = log_of(syslog)
+    assert (f["b"], f["s"], f["ST"], f["B"], f["tsc"]) == ("bnosrv", "<NOSRV>", "503", "217", "SC--")
+
+
+# ------------------------------------------------------------------ errorfile / http-errors
+def test_errorfiles(proxy, syslog, backend, tmp_path):
+    f503 = tmp_path / "503.http"
+    f503.write_bytes(b"HTTP/1.1 503 Custom\r\nContent-Type: text/plain\r\nX-Foo: Bar\r\nConnection: close\r\n\r\nsorry\n")
+    f502 = tmp_path / "502.http"
+    f502.write_bytes(b"HTTP/1.0 502 Nope\r\nContent-Length: 4\r\n\r\nnope")
+    extra = f"    errorfile 503 {f503}\n    errorfiles myerrs\n"
+    glob = ""
+    port = free_port()
+    cfg = conf(port, syslog.port, backend.port, extra, glob) + f"http-errors myerrs\n    errorfile 502 {f502}\n"
+    proxy(cfg, wait_ports=[port])
+    assert exchange(port, [b"GET /nosrv HTTP/1.1\r\n\r\n"]) == (
+        b"HTTP/1.1 503 Custom\r\ncontent-type: text/plain\r\nx-foo: Bar\r\nconnection: close\r\n\r\nsorry\n<EOF>")
+    backend.respond = lambda req: b"BLAH\r\n\r\n"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == (
+        b"HTTP/1.0 502 Nope\r\ncontent-length: 4\r\nconnection: keep-alive\r\n\r\nnope<OPEN>")
+    # a bad request is answered by the mux with its own page, whatever the errorfiles
+    assert exchange(port, [b"GARBAGE\r\n\r\n"]) == RAW_400 + b"<EOF>"
+    logs = log_of(syslog, n=3)
+    assert [x["ST"] for x in logs] == ["503", "502", "400"]
+
+
+# ------------------------------------------------------------------ limits
+def test_request_head_limit_counts_like_htx(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    ok = b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 15249 + b"\r\n\r\n"
+    assert exchange(port, [ok]) == OK_RSP + b"<OPEN>"
+    too_big = b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 15250 + b"\r\n\r\n"
+    assert exchange(port, [too_big]) == RAW_400 + b"<EOF>"
+    ten = b"GET / HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(9)) + b"X-Long: " + b"a" * 15151 + b"\r\n\r\n"
+    assert exchange(port, [ten]) == RAW_400 + b"<EOF>"
+
+
+def test_header_count_limit(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    hdrs = b"".join(b"X%d: y\r\n" % i for i in range(100))
+    assert exchange(port, [b"GET / HTTP/1.1\r\n" + hdrs + b"\r\n"]) == OK_RSP + b"<OPEN>"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n" + hdrs + b"X: y\r\n\r\n"]) == RAW_400 + b"<EOF>"
+    backend.respond = lambda req: b"HTTP/1.1 200 OK\r\n" + hdrs + b"Content-Length: 0\r\n\r\n"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == P502 + b"<OPEN>"
+
+
+def test_response_head_limit(proxy, syslog, backend):
+    port = start(proxy, syslog, backend)
+    backend.respond = lambda req: b"HTTP/1.1 200 OK\r\nX: " + b"a" * 17000 + b"\r\nContent-Length: 0\r\n\r\n"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == P502 + b"<OPEN>"
+    backend.respond = lambda req: b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 15225 + b"\r\nContent-Length: 2\r\n\r\nok"
+    out = exchange(port, [b"GET / HTTP/1.1\r\n\r\n"])
+    assert out.startswith(b"HTTP/1.1 200 OK\r\nx-long: aaa") and out.endswith(b"ok<OPEN>")
+    backend.respond = lambda req: b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 15226 + b"\r\nContent-Length: 2\r\n\r\nok"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == P502 + b"<OPEN>"
