@@ -23,6 +23,7 @@ Termination states, status codes and generated pages follow HAProxy 2.6 (see
 from __future__ import annotations
 
 import _socket
+import errno
 import time
 from typing import Any
 
@@ -52,6 +53,17 @@ _RECV = 65536
 _NO_BODY_STATUS = (204, 304)
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _NO_CTX = PickCtx()
+_IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN)
+SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
+
+
+class _NoSock:
+    @staticmethod
+    def fileno() -> int:
+        return -1
+
+
+_NO_SOCK = _NoSock()
 
 
 class _Abort(Exception):
@@ -260,7 +272,13 @@ class HttpSessions:
         return c
 
     def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
-        HttpConn(self, fe, listener, conn, addr).run()
+        try:
+            c = HttpConn(self, fe, listener, conn, addr)
+        except Exception:  # noqa: BLE001 - e.g. the socket died before we looked at it
+            conn.close()
+            fe.released(listener)
+            return
+        c.run()
 
 
 class HttpConn:
@@ -289,6 +307,7 @@ class HttpConn:
         "loop",
         "minor",
         "nreq",
+        "owned",
         "pc",
         "pc_be",
         "process",
@@ -327,6 +346,7 @@ class HttpConn:
         self.sc: SrvConn | None = None  # server connection in use by the current transaction
         self.last_srv: Any = None
         self.nreq = 0
+        self.owned: list[SrvConn] = []  # server connections this session left idle
         self.pc: _PairCfg | None = None
         self.pc_be: Any = None
         self.killed = ""
@@ -412,6 +432,11 @@ class HttpConn:
             if self.w_cur is not None:
                 self.w_cur.stop()
             self.gswitch(_RELAY)
+
+    # ``show sess`` reads ``sess.pump.cli`` / ``sess.pump.srv``
+    @property
+    def srv(self) -> Any:
+        return self.sc.sock if self.sc is not None else _NO_SOCK
 
     # sweeper interface (also used by backend.shutdown_sessions through sess.pump)
     def expired(self, now: float) -> str | None:
@@ -529,19 +554,16 @@ class HttpConn:
         if self.sc is not None:
             _release_conn(self.sc, None, False)
             self.sc = None
-        # idle connections owned by this session stay in the pool (safe/aggressive/always);
+        # idle connections this session left in the pool stay there (safe/aggressive/always);
         # with http-reuse never they are private: close them
-        for st in list(_STATES.values()):
-            if st.idle:
-                keep = []
-                for sc in st.idle:
-                    if sc.owner is self:
-                        sc.owner = None
-                        if self._reuse_mode_of(sc.srv) == "never":
-                            sc.close()
-                            continue
-                    keep.append(sc)
-                st.idle[:] = keep
+        for sc in self.owned:
+            if sc.owner is self:
+                sc.owner = None
+                if self._reuse_mode_of(sc.srv) == "never":
+                    st = _STATES.get(sc.srv)
+                    if st is not None and sc in st.idle:
+                        st.idle.remove(sc)
+                    sc.close()
         self.c_r.stop()
         self.c_w.stop()
         self.c_r.close()
@@ -1119,7 +1141,11 @@ class HttpConn:
         if sc is not None:
             self.sc = None
             keep = srv_keep and term == "--"
-            _release_conn(sc, self if keep else None, keep, keep and sc.srv.backend.spec.extra.get("http_reuse") == "never")
+            _release_conn(sc, self if keep else None, keep, keep and self.pc is not None and self.pc.reuse == "never")
+            if keep and sc not in self.owned:
+                self.owned.append(sc)
+                if len(self.owned) > 8:
+                    del self.owned[0]
         if sess.killed and term == "--":
             term = sess.killed + "D"
         sess.term = term
@@ -1303,6 +1329,10 @@ class HttpConn:
             rep = errors.Reply(status, _reason(status), [(k.lower(), str(val)) for k, val in headers] +
                                [("content-length", str(len(body)))], body)
             fe.intercepted += 1
+            sess = self.sess
+            name = getattr(v, "service", None) or ""
+            sess.server_name = "<PROMEX>" if name == "prometheus-exporter" else f"<{name.upper()}>"
+            sess.t_queue = sess.t_connect = sess.t_response = 0
             ka = self._send_reply(txn, rep, cli_ka)
             return self._end(txn, be, None, t0, "--", ka, False)
         rep = _verdict_reply(v, be, fe)
@@ -1534,7 +1564,11 @@ class HttpConn:
             be.connect_attempts += 1
             srv.connect_attempts += 1
             try:
-                sock = connect_server(srv, be.t_connect)
+                sc = self._connect_sock(srv, be.t_connect)
+            except _Abort as a:  # killed while connecting
+                self._release_slot(be, srv)
+                sess.term = a.term[0] + "C"
+                return None, srv
             except ConnectFailed as e:
                 srv.failed_conns += 1
                 be.failed_conns += 1
@@ -1567,10 +1601,46 @@ class HttpConn:
                         return None, None
                 continue
             sess.t_connect = int((_monotonic() - tc) * 1000)
-            sc = SrvConn(sock, srv, self.loop)
             _count_new(srv)
             sess.be_ip, sess.be_port = sc.laddr
             return sc, srv
+
+    def _connect_sock(self, srv: Any, timeout: float) -> SrvConn:
+        """Non-blocking connect by resolved address, waiting on the new connection's own
+        write watcher (``timeout connect`` is a sweeper deadline).  Raises ConnectFailed."""
+        sock = _socket.socket(srv.family, _socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            if srv.family != _socket.AF_UNIX:
+                sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+            err = sock.connect_ex(srv.sockaddr)
+            sc = SrvConn(sock, srv, self.loop)
+        except BaseException:
+            sock.close()
+            raise
+        if err in _IN_PROGRESS:
+            try:
+                self._wait(sc.w, (self.loop.now() + timeout) if timeout else 0.0, "sC")
+            except _Abort as e:
+                sc.close()
+                if e.term == "sC":
+                    raise ConnectFailed(True) from None
+                raise
+            except BaseException:
+                sc.close()
+                raise
+            err = sock.getsockopt(SOL_SOCKET, SO_ERROR)
+        if err:
+            sc.close()
+            raise ConnectFailed(False, err)
+        if sc.laddr[0] is None:
+            try:
+                la = sock.getsockname()
+                if isinstance(la, tuple):
+                    sc.laddr = (la[0], la[1])
+            except OSError:
+                pass
+        return sc
 
     def _take(self, be: Any, srv: Any) -> None:
         sess = self.sess
@@ -1653,8 +1723,9 @@ def _srv_conn_header(srv_close: bool, upgrade: bool, pretend_ka: bool, minor: in
 
 
 def _render_req(req: Request, extra: str | None) -> bytes:
-    text = "".join([f"{req.method} {req.uri} {req.version}\r\n", *[f"{k}: {v}\r\n" for k, v in req.headers.items],
-                    extra or "", "\r\n"])
+    items = req.headers.items
+    text = (f"{req.method} {req.uri} {req.version}\r\n" + ("\r\n".join(map(_JOIN, items)) + "\r\n" if items else "")
+            + (extra or "") + "\r\n")
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:
@@ -1662,12 +1733,16 @@ def _render_req(req: Request, extra: str | None) -> bytes:
 
 
 def _render_rsp(rsp: Response, conn_hdr: str | None) -> bytes:
-    text = "".join([f"{rsp.version} {rsp.status} {rsp.reason}\r\n", *[f"{k}: {v}\r\n" for k, v in rsp.headers.items],
-                    conn_hdr or "", "\r\n"])
+    items = rsp.headers.items
+    text = (f"{rsp.version} {rsp.status} {rsp.reason}\r\n" + ("\r\n".join(map(_JOIN, items)) + "\r\n" if items else "")
+            + (conn_hdr or "") + "\r\n")
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogateescape")
+
+
+_JOIN = ": ".join  # (name, value) -> "name: value", without a Python frame per header
 
 
 def _htx_size(a: str, b: str, c: str, items: list[tuple[str, str]]) -> int:

@@ -200,3 +200,36 @@ def test_response_head_limit(proxy, syslog, backend):
     assert out.startswith(b"HTTP/1.1 200 OK\r\nx-long: aaa") and out.endswith(b"ok<OPEN>")
     backend.respond = lambda req: b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 15226 + b"\r\nContent-Length: 2\r\n\r\nok"
     assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == P502 + b"<OPEN>"
+
+
+def test_503_connect_timeout(proxy, syslog, backend):
+    import socket
+    import time
+
+    # a listener that never accepts, its backlog full: SYNs to it go unanswered
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fillers = []
+    for _ in range(4):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(hole.getsockname())
+        fillers.append(f)
+    time.sleep(0.05)
+    try:
+        port = free_port()
+        cfg = conf(port, syslog.port, backend.port).replace(
+            "backend bnosrv\n",
+            f"backend bhole\n    retries 0\n    timeout connect 300\n    server s1 127.0.0.1:{hole.getsockname()[1]}\n"
+            "backend bnosrv\n").replace("    default_backend be\n", "    use_backend bhole if { path /hole }\n"
+                                                                    "    default_backend be\n")
+        proxy(cfg, wait_ports=[port])
+        assert exchange(port, [b"GET /hole HTTP/1.1\r\n\r\n"], wait=1) == P503 + b"<OPEN>"
+        (f,) = log_of(syslog)
+        assert (f["b"], f["s"], f["ST"], f["tsc"], f["Tc"]) == ("bhole", "s1", "503", "sC--", "-1")
+        assert 250 <= int(f["Ta"]) < 1000
+    finally:
+        for f in fillers:
+            f.close()
+        hole.close()

@@ -251,3 +251,15 @@ def test_smuggling_attempts_never_reach_server(proxy, backend, req):
     port = start(proxy, backend)
     assert exchange(port, [req]) == RAW_400 + b"<EOF>"
     assert backend.requests == [] and backend.connections == 0
+
+
+def test_forwardfor_ipv6_without_brackets(proxy, backend):
+    port = free_port()
+    cfg = conf(port, backend, "    option forwardfor\n    option originalto\n").replace(
+        f"bind 127.0.0.1:{port}", f"bind [::1]:{port}")
+    proxy(cfg, wait_ports=[("::1", port)])
+    s = socket.create_connection(("::1", port), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    read_response(s)
+    s.close()
+    assert backend.requests[0].raw == b"GET / HTTP/1.1\r\nx-forwarded-for: ::1\r\nx-original-to: ::1\r\n\r\n"

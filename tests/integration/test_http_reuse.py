@@ -92,3 +92,58 @@ def test_http_buffer_request_waits_for_the_body(proxy, backend):
     s.sendall(b"def")
     assert read_response(s) == (OK_RSP, b"ok")
     assert backend.requests[0].raw == b"POST / HTTP/1.1\r\ncontent-length: 6\r\n\r\nabcdef"
+
+
+def test_no_fd_leak_after_many_sessions(proxy, backend):
+    """Sessions ending every way (normal keep-alive, client reset mid-request and
+    mid-response wait, server reset, bad request, request timeout, idle keep-alive
+    timeout): afterwards the proxy holds no more descriptors than before."""
+    import struct
+    from concurrent.futures import ThreadPoolExecutor
+
+    def respond(req):
+        if b"/reset" in req.head:
+            return None
+        if b"/slow" in req.head:
+            return ("sleep", 0.3)
+        return OK
+
+    backend.respond = respond
+    p, port = start(proxy, backend, "    option http-server-close\n    timeout http-request 200\n"
+                                    "    timeout http-keep-alive 200\n")
+    linger0 = struct.pack("ii", 1, 0)
+
+    def one(i):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            kind = i % 6
+            if kind == 0:
+                for _ in range(3):
+                    s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+                    read_response(s)
+            elif kind == 1:
+                s.sendall(b"GET / HTTP/1.1\r\nHost")
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger0)
+            elif kind == 2:
+                s.sendall(b"GET /reset HTTP/1.1\r\n\r\n")
+                s.recv(65536)
+            elif kind == 3:
+                s.sendall(b"GARBAGE\r\n\r\n")
+                s.recv(65536)
+            elif kind == 4:
+                s.sendall(b"GET / HTTP/1.1\r\n")
+                s.recv(65536)
+            else:
+                s.sendall(b"GET /slow HTTP/1.1\r\n\r\n")
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger0)
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    one(0)
+    time.sleep(0.5)
+    base = p.open_fds()
+    with ThreadPoolExecutor(30) as ex:
+        list(ex.map(one, range(600)))
+    wait_for(lambda: p.open_fds() <= base, timeout=10, what=f"the proxy's fds back to {base}")
