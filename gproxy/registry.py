@@ -131,7 +131,7 @@ class Registry:
 
     def all(self) -> list[Keyword]:
         out = [kw for lst in self._by_first.values() for kw in lst]
-        return sorted(out, key=lambda k: k.name)
+        return sorted(out, key=lambda k: (k.name, k.sections))  # stable whatever the import order
 
     def names(self, section: str | None = None) -> list[str]:
         return [k.name for k in self.all() if section is None or section in k.sections]
