@@ -1334,7 +1334,7 @@ class HttpConn:
             sess.server_name = "<PROMEX>" if name == "prometheus-exporter" else f"<{name.upper()}>"
             sess.t_queue = sess.t_connect = sess.t_response = 0
             ka = self._send_reply(txn, rep, cli_ka)
-            return self._end(txn, be, None, t0, "--", ka, False)
+            return self._end(txn, be, None, t0, "LR", ka, False)  # an applet answered: HAProxy logs LR--
         rep = _verdict_reply(v, be, fe)
         if kind == "deny":
             counters.denied_req += 1
