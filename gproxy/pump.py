@@ -21,12 +21,12 @@ from typing import Any
 import gevent
 from gevent.hub import get_hub
 
-_BUFSIZE = 256 * 1024
-_POOL_MAX = 64
-_POOL: list[bytearray] = []
+BUFSIZE = 256 * 1024
+POOL_MAX = 64
+POOL: list[bytearray] = []
 # The shared read buffer.  When a peer cannot take a whole read, the pump keeps this
 # buffer as its pending data (no copy) and the module takes a fresh one from the pool.
-_BUF = bytearray(_BUFSIZE)
+_BUF = bytearray(BUFSIZE)
 _MV = memoryview(_BUF)
 
 
@@ -34,14 +34,14 @@ def _swap_buffer() -> bytearray:
     """Hand the current shared buffer to the caller; install another one."""
     global _BUF, _MV
     owned = _BUF
-    _BUF = _POOL.pop() if _POOL else bytearray(_BUFSIZE)
+    _BUF = POOL.pop() if POOL else bytearray(BUFSIZE)
     _MV = memoryview(_BUF)
     return owned
 
 
-def _give_back(buf: bytearray | None) -> None:
-    if buf is not None and len(_POOL) < _POOL_MAX:
-        _POOL.append(buf)
+def give_back(buf: bytearray | None) -> None:
+    if buf is not None and len(POOL) < POOL_MAX:
+        POOL.append(buf)
 SHUT_WR = socket.SHUT_WR
 READ, WRITE = 1, 2
 
@@ -171,7 +171,7 @@ class Pump:
             self.s_pend = data[sent:]
             return
         self.s_pend = None
-        _give_back(self.s_buf)
+        give_back(self.s_buf)
         self.s_buf = None
         self.s_w.stop()
         if not self.c_eof and not self.done:
@@ -230,7 +230,7 @@ class Pump:
             self.c_pend = data[sent:]
             return
         self.c_pend = None
-        _give_back(self.c_buf)
+        give_back(self.c_buf)
         self.c_buf = None
         self.c_w.stop()
         if not self.s_eof and not self.done:
@@ -267,8 +267,8 @@ class Pump:
         self.s_r.close()
         self.s_w.close()
         self.c_pend = self.s_pend = None
-        _give_back(self.c_buf)
-        _give_back(self.s_buf)
+        give_back(self.c_buf)
+        give_back(self.s_buf)
         self.c_buf = self.s_buf = None
         if self.sweeper is not None:
             self.sweeper.remove(self)

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..pump import BUFSIZE, POOL, give_back
 from .parse import ChunkError, ChunkTracker
 
-_BUFSIZE = 256 * 1024
-_POOL: list[bytearray] = []
-_BUF = bytearray(_BUFSIZE)
+# This module's shared read buffer; spare buffers come from (and go back to) pump's pool.
+_BUF = bytearray(BUFSIZE)
 _MV = memoryview(_BUF)
 
 # completion codes
@@ -31,16 +31,12 @@ OK, SRC_EOF, SRC_ERR, DST_ERR, BAD_CHUNK, STOPPED = range(6)
 
 
 def _swap() -> bytearray:
+    """Hand the current read buffer to the caller (it holds pending data); take another."""
     global _BUF, _MV
     owned = _BUF
-    _BUF = _POOL.pop() if _POOL else bytearray(_BUFSIZE)
+    _BUF = POOL.pop() if POOL else bytearray(BUFSIZE)
     _MV = memoryview(_BUF)
     return owned
-
-
-def _give_back(buf: bytearray | None) -> None:
-    if buf is not None and len(_POOL) < 64:
-        _POOL.append(buf)
 
 
 class BodyRelay:
@@ -109,7 +105,7 @@ class BodyRelay:
             self.src_r.stop()
             self.dst_w.stop()
             self.pend = None
-            _give_back(self.pbuf)
+            give_back(self.pbuf)
             self.pbuf = None
 
     def _end(self, code: int) -> None:
@@ -130,7 +126,7 @@ class BodyRelay:
         rem = self.remaining
         try:
             if rem > 0:
-                n = self.src.recv_into(_MV[: min(_BUFSIZE, rem)])
+                n = self.src.recv_into(_MV[: min(BUFSIZE, rem)])
             else:
                 n = self.src.recv_into(_BUF)
         except (BlockingIOError, InterruptedError):
@@ -189,7 +185,7 @@ class BodyRelay:
             self.pend = data[sent:]
             return
         self.pend = None
-        _give_back(self.pbuf)
+        give_back(self.pbuf)
         self.pbuf = None
         self.dst_w.stop()
         if self.finishing:
