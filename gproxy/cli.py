@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n".join(registry.dump()) + "\n")
         return 0
     if opts.get("-cc"):
-        from .config import cond
+        from .config import FEATURES, cond
 
-        return cond.eval_cli(opts["-cc"])
+        return cond.eval_cli(opts["-cc"], features=FEATURES)
     from .app import run
 
     return run(opts)

@@ -11,8 +11,9 @@ import importlib
 from ..diag import Diagnostics
 from .model import Model
 
-#: names usable in `.if feature(NAME)` and shown by -vv
-FEATURES = ("GETADDRINFO", "LINUX_SPLICE", "PROMEX", "THREAD", "TPROXY", "OPENSSL")
+#: names usable in `.if feature(NAME)` and shown by -vv: only what gproxy really does
+#: (no OPENSSL: TLS termination is not implemented; no THREAD/LINUX_SPLICE either)
+FEATURES = ("GETADDRINFO", "PROMEX", "TPROXY")
 
 #: modules that register configuration keywords (imported before parsing)
 KEYWORD_MODULES = (

@@ -24,7 +24,7 @@ from ..registry import (
     Keyword,
     KwCtx,
 )
-from . import cond, lexer
+from . import FEATURES, cond, lexer
 from .haproxy_keywords import (
     HAPROXY_BIND_KEYWORDS,
     HAPROXY_OPTIONS,
@@ -203,7 +203,7 @@ class Parser:
         # each file starts on a section boundary
         self.section, self.proxy, self.skip_section, self.section_lines = "", None, False, None
         self.orphan = False
-        stack = cond.CondStack()
+        stack = cond.CondStack(features=FEATURES, env=self.env)
         fatal = 0  # lines with fatal errors, as readcfgfile() counts them
         lines = lexer.iter_lines(text, path)
         lineno = 0
