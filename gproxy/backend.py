@@ -338,14 +338,6 @@ class Backend:
             except ValueError:
                 pass
 
-    def queue_limit_reached(self) -> bool:
-        limit = 0
-        for s in self.lb.servers:
-            if not s.maxqueue:
-                return False
-            limit += s.maxqueue
-        return bool(self.lb.servers) and self.nbpend >= limit
-
     def slot_freed(self, srv: Server | None = None) -> None:
         """A server connection ended or a server came back: wake the oldest queued session
         (first the sessions queued on that very server, then the backend queue)."""
