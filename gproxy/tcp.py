@@ -125,6 +125,37 @@ def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int) -> boo
     return kind != "hi" and srv_act > 1
 
 
+RETRY_GIVE_UP, RETRY_NOW, RETRY_PAUSE = 0, 1, 2
+
+
+def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFailed) -> tuple[int, bool]:
+    """Count one failed connection attempt (the ``attempt``-th) and decide what comes next,
+    as HAProxy does: give up after ``retries`` (state ``SC``/``sC``), or retry - on
+    another server when it redispatches - at once or after min(timeout connect, 1s).
+    Returns (RETRY_GIVE_UP | RETRY_NOW | RETRY_PAUSE, redispatched)."""
+    srv.failed_conns += 1
+    be.failed_conns += 1
+    if attempt > be.retries:
+        sess.term = "sC" if err.timeout else "SC"
+        sess.t_connect = -1
+        return RETRY_GIVE_UP, False
+    sess.retries += 1
+    srv.retries += 1
+    be.retries_count += 1
+    kind = _LB_KIND.get(be.lb.name, "hi")
+    srv_act = be.active_count()[0]
+    redisp = _redispatch(be, srv, attempt, kind, srv_act)
+    if redisp:
+        sess.redispatched = True
+        srv.redispatches += 1
+        be.redispatches += 1
+        if err.timeout or (kind == "rr" and srv_act > 1):
+            return RETRY_NOW, True
+    # HAProxy waits after a connection error, except when it redispatches in a
+    # round-robin backend of several servers
+    return (RETRY_NOW if err.timeout else RETRY_PAUSE), redisp
+
+
 class TcpSessions:
     """The session handler of every TCP frontend of a process."""
 
@@ -256,32 +287,16 @@ class TcpSessions:
             try:
                 sock = connect_server(srv, be.t_connect)
             except ConnectFailed as e:
-                srv.failed_conns += 1
-                be.failed_conns += 1
                 self.release(sess, be, srv)
                 attempt += 1
-                if attempt > be.retries:
-                    sess.term = "sC" if e.timeout else "SC"
-                    sess.t_connect = -1
+                nxt, redisp = connect_failed(sess, be, srv, attempt, e)
+                if nxt == RETRY_GIVE_UP:
                     return None, None
-                sess.retries += 1
-                srv.retries += 1
-                be.retries_count += 1
                 prev = srv
-                kind = _LB_KIND.get(be.lb.name, "hi")
-                srv_act = be.active_count()[0]
-                if _redispatch(be, srv, attempt, kind, srv_act):
-                    sess.redispatched = True
-                    srv.redispatches += 1
-                    be.redispatches += 1
+                if redisp:
                     srv = None
-                    if e.timeout or (kind == "rr" and srv_act > 1):
-                        continue
-                if not e.timeout:
-                    # HAProxy waits min(timeout connect, 1s) after a connection error,
-                    # except when it redispatches in a round-robin backend of several servers
-                    pause = min(be.t_connect or 1.0, 1.0)
-                    gevent.sleep(pause)
+                if nxt == RETRY_PAUSE:
+                    gevent.sleep(min(be.t_connect or 1.0, 1.0))
                 continue
             sess.t_connect = int((time.monotonic() - tc) * 1000)
             try:

@@ -36,7 +36,7 @@ from ..counters import hrsp_index
 from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
 from ..session import Session
-from ..tcp import _LB_KIND, ConnectFailed, _redispatch, connect_server, read_proxy_header
+from ..tcp import RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
 from . import errors, hooks, parse
 from .keywords import CLO, KAL, Limits, conn_mode, forward_spec
 from .message import Headers, Request, Response, Txn
@@ -1570,30 +1570,16 @@ class HttpConn:
                 sess.term = a.term[0] + "C"
                 return None, srv
             except ConnectFailed as e:
-                srv.failed_conns += 1
-                be.failed_conns += 1
                 self._release_slot(be, srv)
                 attempt += 1
-                if attempt > be.retries:
-                    sess.term = "sC" if e.timeout else "SC"
-                    sess.t_connect = -1
+                nxt, redisp = connect_failed(sess, be, srv, attempt, e)
+                if nxt == RETRY_GIVE_UP:
                     return None, srv
-                sess.retries += 1
-                srv.retries += 1
-                be.retries_count += 1
                 prev = srv
-                kind = _LB_KIND.get(be.lb.name, "hi")
-                srv_act = be.active_count()[0]
-                if _redispatch(be, srv, attempt, kind, srv_act):
-                    sess.redispatched = True
-                    srv.redispatches += 1
-                    be.redispatches += 1
+                if redisp:
                     txn.extra["cookie_direct"] = False
                     srv = None
-                    if e.timeout or (kind == "rr" and srv_act > 1):
-                        continue
-                if not e.timeout:
-                    # HAProxy waits min(timeout connect, 1s) after a connection error
+                if nxt == RETRY_PAUSE:
                     try:
                         self._sleep(min(be.t_connect or 1.0, 1.0))
                     except _Abort as a:
