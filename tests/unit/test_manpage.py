@@ -30,3 +30,12 @@ def test_help_lists_every_option_docopt_parses() -> None:
     assert opts["-c"] and opts["files"] == ["x.cfg"] and opts["-sf"] == ["12", "13"] and opts["-dW"]
     for flag in ("-sf", "-st", "-db", "-vv", "-dK", "-f", "-p", "-q", "-D"):
         assert f"  {flag} " in USAGE
+
+
+def test_every_package_directory_is_installable() -> None:
+    # a non-editable `pip install .` only ships directories with an __init__.py
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "gproxy")
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        if any(f.endswith(".py") for f in filenames):
+            assert "__init__.py" in filenames, f"{dirpath} lacks __init__.py"
