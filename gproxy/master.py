@@ -190,7 +190,7 @@ SECTION_KEYWORDS.ignore(
      "ssl-default-server-ciphers", "ssl-default-server-ciphersuites", "ssl-default-server-options",
      "ssl-dh-param-file", "ca-base", "crt-base", "ssl-server-verify", "spread-checks", "max-spread-checks",
      "maxsslconn", "maxconnrate", "maxsessrate", "maxpipes", "noepoll", "nosplice", "noreuseport",
-     "localpeer", "h1-case-adjust", "setenv", "presetenv", "unsetenv", "resetenv", "busy-polling",
+     "localpeer", "setenv", "presetenv", "unsetenv", "resetenv", "busy-polling",
      "lua-load", "set-var", "unix-bind", "strict-limits", "insecure-fork-wanted",
      "server-state-file", "server-state-base", "grace", "expose-experimental-directives", "set-dumpable"],
     G,

@@ -62,6 +62,9 @@ def validate(model: Model, diag: Diagnostics) -> None:
     for p in model.proxies:
         for level, text in checks_config.validate(p) + cookie.validate(p):
             (diag.alert if level == "alert" else diag.warning)(text)
+    from ..http import casing  # h1-case-adjust-file: HAProxy's post-parser, last of the checks
+
+    casing.load_file(model, diag)
     if not diag.fatal:
         check_server_addresses(model, diag)
 

@@ -1,5 +1,6 @@
 """Responses gproxy generates itself, byte for byte as HAProxy 2.6 sends them, and the
-``errorfile`` / ``errorfiles`` / ``http-errors`` keywords that replace them.
+``errorfile`` / ``errorfiles`` / ``http-errors`` / ``errorloc`` / ``errorloc302`` /
+``errorloc303`` keywords that replace them.
 
 Two shapes exist on the wire (captured from ``haproxy -db`` 2.6 with a raw socket):
 
@@ -12,6 +13,13 @@ Two shapes exist on the wire (captured from ``haproxy -db`` 2.6 with a raw socke
   the message's own ``Connection`` header dropped and the connection header the mux
   decides appended last (``close`` when the client side closes, ``keep-alive`` for an
   HTTP/1.0 peer that keeps the connection).
+
+``errorloc`` pages are the message HAProxy builds for them (``http_parse_errorloc``):
+``HTTP/1.1 302 Found`` (``303 See Other`` for ``errorloc303``) with ``Cache-Control:
+no-cache``, ``Content-length: 0`` and ``Location: <url>``, stored like an errorfile.  Each
+proxy's pages are applied in declaration order, those of its defaults section first: a
+later ``errorfile``/``errorloc``/``errorfiles`` line replaces an earlier one for the same
+code (HAProxy's ``proxy_check_errors``).
 
 Pure: builds bytes, reads errorfiles at configuration time only.
 """
@@ -192,13 +200,46 @@ def reply(code: int, be_spec: Any = None, fe_spec: Any = None) -> Reply:
 
 
 # ----------------------------------------------------------------------------- keywords
+def status_code(text: str) -> int:
+    """HAProxy's ``int status = atol(text)``: strtol() rules (leading blanks, a sign, the
+    leading digits; ``abc`` is 0, ``403abc`` is 403), saturated to the C long range, then
+    truncated to a C int (``4294967699`` is 403, a huge number is -1)."""
+    i, n = 0, len(text)
+    while i < n and text[i] in " \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < n and text[i] in "+-":
+        neg = text[i] == "-"
+        i += 1
+    v = 0
+    while i < n and "0" <= text[i] <= "9":
+        v = v * 10 + ord(text[i]) - 48
+        i += 1
+    v = -v if neg else v
+    v = max(-(1 << 63), min(v, (1 << 63) - 1))
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _set_page(proxy: Any, code: int, raw: bytes) -> None:
+    """An ``errorfile``/``errorloc`` line: the page for ``code``, ordered after the
+    ``errorfiles`` references seen so far (see ``resolve``)."""
+    proxy.errorfiles[code] = raw
+    proxy.extra.setdefault("errorfile_seq", {})[code] = len(proxy.extra.get("errorfiles_refs", ()))
+    proxy.extra.pop("_error_pages", None)
+
+
+def errorloc_raw(status: int, url: str) -> bytes:
+    """The message HAProxy 2.6 builds for ``errorloc``/``errorloc302`` (302) or
+    ``errorloc303`` (303) to ``url`` (the config's bytes: UTF-8 with surrogateescape)."""
+    head = "HTTP/1.1 302 Found\r\n" if status == 302 else "HTTP/1.1 303 See Other\r\n"
+    return (f"{head}Cache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n").encode("utf-8", "surrogateescape")
+
+
 def _read_errorfile(what: str, code_text: str, path: str) -> tuple[int, bytes]:
-    try:
-        code = int(code_text)
-    except ValueError:
-        code = -1
+    code = status_code(code_text)
     if code not in _TEXTS:
-        raise ConfigError(f"{what} : status code '{code_text}' not handled.")
+        raise ConfigError(f"{what} : status code '{code}' not handled.")
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -221,8 +262,7 @@ def _kw_errorfile(ctx: KwCtx, args: list[str]) -> None:
     if len(args) != 2:
         raise ConfigError("errorfile : expects <status_code> and <file> as arguments.\n")
     code, raw = _read_errorfile("errorfile", args[0], args[1])
-    ctx.proxy.errorfiles[code] = raw
-    ctx.proxy.extra.pop("_error_pages", None)
+    _set_page(ctx.proxy, code, raw)
 
 
 @SECTION_KEYWORDS.register("errorfiles", PROXY_SECTIONS, "<name> [<code> ...]", "use the error pages of an http-errors section")
@@ -231,19 +271,27 @@ def _kw_errorfiles(ctx: KwCtx, args: list[str]) -> None:
         raise ConfigError("errorfiles : expects <name> as argument.")
     codes = []
     for a in args[1:]:
-        try:
-            c = int(a)
-        except ValueError:
-            c = -1
+        c = status_code(a)
         if c not in _TEXTS:
-            raise ConfigError(f"errorfiles : status code '{a}' not handled.")
+            raise ConfigError(f"errorfiles : status code '{c}' not handled.")
         codes.append(c)
     refs = ctx.proxy.extra.setdefault("errorfiles_refs", [])
     refs.append((args[0], codes, ctx.file, ctx.line))
 
 
-for _kw in ("errorloc", "errorloc302", "errorloc303"):
-    SECTION_KEYWORDS.ignore([_kw], PROXY_SECTIONS, "not implemented by gproxy yet")
+def _kw_errorloc(ctx: KwCtx, args: list[str]) -> None:
+    # proxy_parse_errorloc(): words after <url> are not looked at
+    if len(args) < 2 or not args[0] or not args[1]:
+        raise ConfigError(f"{ctx.keyword} : expects <status_code> and <url> as arguments.\n")
+    code = status_code(args[0])
+    if code not in _TEXTS:
+        raise ConfigError(f"{ctx.keyword} : status code '{code}' not handled.")
+    _set_page(ctx.proxy, code, errorloc_raw(303 if ctx.keyword == "errorloc303" else 302, args[1]))
+
+
+for _kw, _doc in (("errorloc", "302"), ("errorloc302", "302"), ("errorloc303", "303")):
+    SECTION_KEYWORDS.register(_kw, PROXY_SECTIONS, "<code> <url>",
+                              f"answer status <code> with a {_doc} redirect to <url> instead of the error page")(_kw_errorloc)
 
 
 class HttpErrors:
@@ -288,13 +336,16 @@ def _skip(ctx: KwCtx, words: list[str]) -> None:
 
 
 def resolve(model: Any, diag: Any) -> None:
-    """Apply ``errorfiles`` references (post-parse; HAProxy's proxy_check_errors)."""
+    """Apply ``errorfiles`` references (post-parse; HAProxy's proxy_check_errors): in
+    declaration order, so a reference replaces the pages of earlier ``errorfile``/
+    ``errorloc`` lines and references, and gives way to later ones."""
     sections = {s.name: s for s in model.sections.get("http-errors", [])}
     for p in model.proxies:
         refs = p.extra.get("errorfiles_refs")
         if not refs:
             continue
-        for name, codes, file, line in refs:
+        seq = p.extra.get("errorfile_seq", {})
+        for i, (name, codes, file, line) in enumerate(refs):
             sec = sections.get(name)
             if sec is None:
                 what = "proxy" if p.kind in ("listen", "defaults") else p.kind
@@ -303,5 +354,7 @@ def resolve(model: Any, diag: Any) -> None:
             for code, raw in sec.pages.items():
                 if codes and code not in codes:
                     continue
-                p.errorfiles.setdefault(code, raw)
+                if seq.get(code, 0) > i:
+                    continue  # an errorfile/errorloc line after this reference wins
+                p.errorfiles[code] = raw
         p.extra.pop("_error_pages", None)

@@ -38,7 +38,7 @@ from ..pump import SWEEPER, Pump
 from ..session import Session
 from ..tcp import RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
 from . import errors, hooks, parse
-from .keywords import CLO, KAL, Limits, conn_mode, forward_spec
+from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
 from .relay import BAD_CHUNK, DST_ERR, OK, SRC_EOF, BodyRelay
 
@@ -207,7 +207,8 @@ def _count_new(srv: Any) -> None:
 
 # ============================================================== per frontend settings
 class _FeCfg:
-    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "ignore_probes", "lax", "mode", "t_client", "t_ka", "t_req")
+    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "ignore_probes", "lax", "mode", "restrict", "t_client", "t_ka",
+                 "t_req")
 
     def __init__(self, fe: Any) -> None:
         spec = fe.spec
@@ -222,12 +223,13 @@ class _FeCfg:
         self.cap_cookie = spec.extra.get("capture_cookie")
         self.caps = bool(self.cap_req or self.cap_rsp or self.cap_cookie)
         self.mode = conn_mode(spec)
+        self.restrict = restrict_mode(spec)  # option http-restrict-req-hdr-names delete|reject, else None
 
 
 class _PairCfg:
     """What depends on the frontend/backend pair."""
 
-    __slots__ = ("buffer_req", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "reuse", "rsp_hooks")
+    __slots__ = ("buffer_req", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "restrict", "reuse", "rsp_hooks")
 
     def __init__(self, fe: Any, be: Any) -> None:
         fs, bs = fe.spec, be.spec
@@ -240,6 +242,7 @@ class _PairCfg:
         self.reuse = bs.extra.get("http_reuse", "safe")
         self.rsp_hooks = bool(bs.http_response or fs.http_response or bs.cookie is not None
                               or bs.http_after_response or fs.http_after_response)
+        self.restrict = restrict_mode(bs) if bs is not fs else None  # the backend's own pass (HAProxy: be != fe)
 
 
 # ============================================================== the session handler
@@ -804,6 +807,8 @@ class HttpConn:
         v = hooks.http_request(spec.http_request, txn) if spec.http_request else None
         if v is not None and v.kind != "allow":
             return self._verdict(txn, v, t0, None)
+        if cfg.restrict is not None and not restrict_hdr_names(req.headers.items, cfg.restrict):  # after the rules, as HAProxy
+            return self._verdict(txn, RESTRICT_DENY, t0, None)
         if spec.stats is not None and (done := self._stats(txn, info, chunk, t0, None)) is not None:
             return done
         be = hooks.select_backend(fe, sess, txn, self.handler.backends()) if spec.use_backends else fe.default_backend
@@ -834,6 +839,8 @@ class HttpConn:
         v = hooks.http_request(bspec.http_request, txn) if bspec is not fe.spec and bspec.http_request else None
         if v is not None and v.kind != "allow":
             return self._verdict(txn, v, t0, be)
+        if pc.restrict is not None and not restrict_hdr_names(req.headers.items, pc.restrict):
+            return self._verdict(txn, RESTRICT_DENY, t0, be)
         if bspec is not fe.spec and bspec.stats is not None and (done := self._stats(txn, info, chunk, t0, be)) is not None:
             return done
         hdrs = req.headers

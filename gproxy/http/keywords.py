@@ -5,7 +5,10 @@ per proxy, the last one wins; ``no option X`` cancels X only), ``option forwardf
 [except <net>] [header <name>] [if-none]``, ``option originalto [except <net>] [header
 <name>]``, ``option accept-invalid-http-request|response``, ``option
 http-buffer-request``, ``option http-pretend-keepalive``, ``option http-ignore-probes``,
-``option http-no-delay``, ``capture request|response header <name> len <n>``,
+``option http-no-delay``, ``option http-restrict-req-hdr-names preserve|delete|reject``
+(with ``restrict_hdr_names``, the check the engine runs after each proxy's
+``http-request`` rules), ``option h1-case-adjust-bogus-client|server`` (the table is
+``casing``'s), ``capture request|response header <name> len <n>``,
 ``capture cookie <name> len <n>``, ``http-reuse never|safe|aggressive|always`` and the
 global ``tune.bufsize``, ``tune.maxrewrite``, ``tune.http.maxhdr``.  Handlers write to
 the Model only; ``HttpSettings`` compiles what the engine reads per frontend/backend.
@@ -14,10 +17,13 @@ the Model only; ``HttpSettings`` compiles what the engine reads per frontend/bac
 from __future__ import annotations
 
 import ipaddress
+import re
+from types import SimpleNamespace
 from typing import Any
 
 from ..proxy import set_option
 from ..registry import BE_SIDE, FE_SIDE, GLOBAL, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
+from . import casing  # noqa: F401 - registers the global h1-case-adjust keywords
 
 kw = SECTION_KEYWORDS.register
 
@@ -101,8 +107,64 @@ for _name, _where in (
     ("prefer-last-server", BE_SIDE),
     ("http-use-proxy-header", FE_SIDE),
     ("idle-close-on-response", FE_SIDE),
+    # HAProxy 2.6.12 accepts these two in mode tcp too (a tcp frontend upgraded to an
+    # http backend, http health checks): no 'requires HTTP mode' warning for them
+    ("h1-case-adjust-bogus-client", FE_SIDE),
+    ("h1-case-adjust-bogus-server", BE_SIDE),
 ):
     kw(f"option {_name}", _where, "", "HTTP engine option", takes_no=True)(set_option)
+
+#: ``option http-restrict-req-hdr-names`` values
+RESTRICT_MODES = ("preserve", "delete", "reject")
+_RESTRICT_EXPECTS = "option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option."
+
+
+@kw("option http-restrict-req-hdr-names", PROXY_SECTIONS, "preserve|delete|reject",
+    "request header names with characters other than letters, digits and '-': keep them, remove them or refuse the request (403)")
+def _restrict_req_hdr_names(ctx: KwCtx, args: list[str]) -> None:
+    # cfgparse-listen.c: alertif_too_many_args(2) looks at the word after the mode only
+    if len(args) > 1 and args[1]:
+        raise ConfigError(f"'option' cannot handle unexpected argument '{args[1]}'.")
+    if not args or not args[0]:
+        raise ConfigError(f"missing parameter. {_RESTRICT_EXPECTS}")
+    if args[0] not in RESTRICT_MODES:
+        raise ConfigError(f"invalid parameter '{args[0]}'. {_RESTRICT_EXPECTS}")
+    ctx.proxy.options["http-restrict-req-hdr-names"] = args[0]
+
+
+_BAD_NAME_CHAR = re.compile(r"[^0-9A-Za-z-]")
+
+
+def restrict_hdr_names(items: list[tuple[str, str]], mode: str) -> bool:
+    """``option http-restrict-req-hdr-names`` over a request's header list, in place.
+
+    A name with any character other than ASCII letters, digits and ``-`` (HAProxy's
+    ``isalnum() || '-'``) is kept (``preserve``), removed with its value (``delete``) or
+    makes the request refused (``reject``: returns False; the engine answers 403 as an
+    ``http-request deny``, logged ``PR--`` and counted as a denied request).  Returns True
+    when the request goes on.
+    """
+    if mode == "preserve":
+        return True
+    search = _BAD_NAME_CHAR.search
+    if mode == "reject":
+        for name, _ in items:
+            if search(name) is not None:
+                return False
+        return True
+    if any(search(name) is not None for name, _ in items):
+        items[:] = [kv for kv in items if search(kv[0]) is None]
+    return True
+
+
+#: the verdict the engine passes to its deny path when ``restrict_hdr_names`` refuses
+RESTRICT_DENY = SimpleNamespace(kind="deny", status=403, response=None)
+
+
+def restrict_mode(spec: Any) -> str | None:
+    """The mode the engine must apply for a proxy (None: nothing to do, ``preserve``)."""
+    mode = spec.options.get("http-restrict-req-hdr-names")
+    return mode if mode in ("delete", "reject") else None
 
 
 @kw("capture", FE_SIDE, "cookie <name> len <n> | request header <name> len <n> | response header <name> len <n>", "capture a cookie or header for the log")
@@ -253,6 +315,15 @@ HTTP_ONLY_OPTIONS = (
     "http-pretend-keepalive",
     "http-no-delay",
 )
+#: the side an option of HTTP_ONLY_OPTIONS belongs to (cfg_opts cap): one inherited from
+#: defaults by a proxy without that side gets no warning
+_OPTION_SIDE = {
+    "http-ignore-probes": "fe",
+    "accept-invalid-http-request": "fe",
+    "http-use-proxy-header": "fe",
+    "accept-invalid-http-response": "be",
+    "http-pretend-keepalive": "be",
+}
 
 
 def check_config(model: Any, diag: Any) -> None:
@@ -266,5 +337,8 @@ def check_config(model: Any, diag: Any) -> None:
         if p.originalto is not None:
             diag.warning(f"'option originalto' ignored for {what} '{p.name}' as it requires HTTP mode.")
         for name in HTTP_ONLY_OPTIONS:
+            side = _OPTION_SIDE.get(name)
+            if side is not None and not (p.has_fe if side == "fe" else p.has_be):
+                continue
             if p.options.get(name):
                 diag.warning(f"'option {name}' ignored for {what} '{p.name}' as it requires HTTP mode.")

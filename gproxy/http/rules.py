@@ -669,7 +669,7 @@ def _a_deny(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
 
     def run(sess: Any, txn: Any) -> Verdict:
         r = rep.build(sess, txn)
-        return Verdict(kind, r.status, r)
+        return Verdict(kind, rep.status, r)  # the log shows the deny status, not the page's (errorloc: 302)
 
     return run, i
 

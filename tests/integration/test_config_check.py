@@ -265,7 +265,8 @@ FILELESS_ALERTS = re.compile(
     r"Proxy '[^']*': (unable to find required|loop detected)|tries to use incompatible|"
     r"^Error\(s\) found in configuration file : |^Fatal errors found in configuration\.$|"
     r"^Cannot open configuration file|^Failed to initialize server\(s\) addr\.$|"
-    r"^Some warnings were found and 'zero-warning' is set\. Aborting\.$"
+    r"^Some warnings were found and 'zero-warning' is set\. Aborting\.$|"
+    r"^h1-headers-case-adjust-file '"  # the post-parser reading h1-case-adjust-file
 )
 
 
