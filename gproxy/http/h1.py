@@ -631,7 +631,13 @@ class HttpConn:
                     buf = buf[k:]
                     if not buf:
                         continue
-                end, body_at = parse.head_end(buf)
+                end = buf.find(b"\r\n\r\n")  # parse.head_end() without a call in the common case
+                if end >= 0 and buf.find(b"\n\n", 0, end) < 0:
+                    body_at = end + 4
+                else:
+                    end, body_at = parse.head_end(buf)
+                if end < 0:  # a start line alone can be the whole request (HTTP/0.9)
+                    end, body_at = parse.head_end_09(buf)
                 if end >= 0:
                     if end > lim.maxreq:
                         return self._bad_request(buf, 400)
@@ -879,11 +885,12 @@ class HttpConn:
                 self.cbuf = b""
                 remaining = req.body_len - n
         elif chunk is not None:
+            # chunk was fed cbuf: forward() rebuilds trailers there as HAProxy does
             if chunk.done:
                 k = _chunk_end(cbuf)
-                body0, self.cbuf = cbuf[:k], cbuf[k:]
+                body0, self.cbuf = chunk.forward(cbuf, 0, k), cbuf[k:]
             else:
-                body0, self.cbuf = cbuf, b""
+                body0, self.cbuf = chunk.forward(cbuf, 0, len(cbuf)), b""
         if pc.buffer_req and (remaining or (chunk is not None and not chunk.done)):
             got = self._buffer_body(info, body0, remaining, chunk)
             if got is None:
@@ -941,6 +948,10 @@ class HttpConn:
             body_at = 0
             while True:
                 if rbuf:
+                    end = rbuf.find(b"\r\n\r\n")
+                    if end >= 0 and rbuf.find(b"\n\n", 0, end) < 0:
+                        body_at = end + 4
+                        break
                     end, body_at = parse.head_end(rbuf)
                     if end >= 0:
                         break
@@ -1071,7 +1082,7 @@ class HttpConn:
                 return self._bad_response(txn, be, srv, t0)
             if k < len(body):
                 srv_keep = False  # bytes after the last chunk
-                body = body[:k]
+            body = rchunk.forward(body, 0, k)
         if logging:
             count = htx_head + (len(body) if rchunk is None else rchunk.data + rchunk.done)
         else:
@@ -1449,7 +1460,7 @@ class HttpConn:
                     return None
                 if chunk.done:
                     self.cbuf = data[k:]
-                    data = data[:k]
+                data = chunk.forward(data, 0, k)
             else:
                 remaining -= len(data)
             buf += data

@@ -17,11 +17,17 @@ spaces.
 
 Rules checked against ``haproxy -db`` 2.6 (bytes compared, see tests/unit/test_http_parse.py):
 
-* request line ``<token> SP+ <uri> SP+ HTTP/<d>.<d>``; leading empty lines skipped; URI bytes
-  0x21..0x7e except ``#`` (``accept-invalid-http-request``: anything but 0..32 and 127);
-  ``HTTP/1.2``, ``HTTP/2.0`` are forwarded as ``HTTP/1.1``; no version -> 400;
-* header names are tokens (else 400); values trimmed of SP/HT, any other byte kept; folded
-  lines joined with two spaces per CRLF as HAProxy does; bare LF accepted everywhere;
+* request line ``<token> (SP|HT)+ <uri> (SP|HT)+ HTTP/<d>.<d>``; leading empty lines
+  skipped; URI bytes 0x21..0x7e except ``#`` (``accept-invalid-http-request``: ``#`` and
+  bytes >= 0x80 too), plus what 2.6's 4-bytes-at-a-time URI check lets through (DEL,
+  0x80..0xa3 next to valid bytes, see ``_uri_ok``); ``HTTP/1.2``, ``HTTP/2.0`` are
+  forwarded as ``HTTP/1.1``; no version (HTTP/0.9) -> 400, the request ending with its
+  line (lax: a ``GET`` goes as HTTP/1.0); lax: any ``[A-Z0-9./]+`` version;
+* header names are tokens (else 400; lax: any byte but the colon, never empty), ASCII
+  letters lower-cased; values trimmed of SP/HT, any other byte kept; folded lines joined
+  with two spaces per CRLF, one per bare LF, as HAProxy does; bare LF accepted
+  everywhere; a CR not followed by LF -> 400 (but inside a lax header name);
+* chunked trailers are forwarded rebuilt (``ChunkTracker.forward``);
 * ``Content-Length``: digits only, every value identical (then merged into one line),
   else 400 (502 for a response); with ``Transfer-Encoding`` it is removed and the
   connection closes after the transaction;
@@ -36,6 +42,9 @@ Rules checked against ``haproxy -db`` 2.6 (bytes compared, see tests/unit/test_h
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import httptools
 
 from .message import Headers, Request, Response
 
@@ -47,8 +56,14 @@ MAXHDR = 101
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
 _TOKEN_RE = re.compile(_TOKEN + "+")
 _NAMES_RE = re.compile(r"(?:" + _TOKEN + r"+:\n)*")  # each header line: a token, then a colon
-_REQLINE_RE = re.compile(r"(" + _TOKEN + r"+) +([!\x22$-~]+) +HTTP/([0-9])\.([0-9])")
-_REQLINE_LAX_RE = re.compile(r"([^\x00- \x7f]+) +([^\x00- \x7f]+) +HTTP/([0-9])\.([0-9])")
+# request line, as HAProxy 2.6's H1 parser reads it: a token method, SP/HT, the URI (any
+# byte but SP/HT here, judged by _uri_ok), SP/HT, a version of [A-Z0-9./] (checked after);
+# a line that ends before the version is an HTTP/0.9 request (groups 2/3 None or empty)
+_REQLINE_RE = re.compile(r"(" + _TOKEN + r"+)(?:[ \t]+(?:([^ \t]+)(?:[ \t]+([A-Z0-9./]*))?)?)?")
+_REQLINE_B_RE = re.compile(_REQLINE_RE.pattern.encode())
+_URI_RE = re.compile(r"[!\x22$-~]+")  # 0x21..0x7e but '#': always valid
+_URI_LAX_RE = re.compile(r"[!-~\x80-\xff]+")  # accept-invalid-http-request: '#' and >= 0x80 too
+_VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]")
 _STATUS_RE = re.compile(r"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([^\r\n]*))?")
 _STATUS_LAX_RE = re.compile(r"HTTP/([0-9])\.([0-9]) +([0-9]{3})(?: ([^\r\n]*))?")
 _DIGITS_RE = re.compile(r"[0-9]{1,19}")
@@ -86,6 +101,23 @@ def head_end(buf: bytes, start: int = 0) -> tuple[int, int]:
     return i, i + 4
 
 
+def head_end_09(buf: bytes) -> tuple[int, int]:
+    """For a request whose head is not complete (``head_end`` found no blank line): (end of
+    the first line, start of what follows it) when that line alone is the whole request
+    for HAProxy, else (-1, -1).  HAProxy's parser ends a request at its start line when
+    the line has no version (HTTP/0.9: refused, or with ``accept-invalid-http-request``
+    an HTTP/1.0 ``GET``), and refuses a start line that is not ``_REQLINE_RE`` as soon as
+    it sees it; ``parse_request`` on that line gives the answer."""
+    nl = buf.find(b"\n")
+    if nl < 0:
+        return -1, -1
+    end = nl - 1 if nl and buf[nl - 1] == 13 else nl
+    m = _REQLINE_B_RE.fullmatch(buf, 0, end)
+    if m is not None and m.group(3):
+        return -1, -1
+    return end, nl + 1
+
+
 def skip_empty_lines(buf: bytes) -> int:
     """Offset of the first byte after leading CRLF/LF (HAProxy skips them before a request)."""
     i = 0
@@ -96,21 +128,54 @@ def skip_empty_lines(buf: bytes) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
-def _normalize_lines(text: str) -> str:
-    """Turn bare LF into CRLF and join folded lines (obs-fold) as HAProxy does."""
-    if "\n" in text.replace("\r\n", ""):
-        text = re.sub(r"\r?\n", "\r\n", text)
-    if "\r\n " in text or "\r\n\t" in text:
-        text = re.sub(r"\r\n(?=[ \t])", "  ", text)
-    return text
+def _split_lines(text: str, lax: bool) -> list[str]:
+    """``_lines`` for a head with bare LF, bare CR or folded lines, by HAProxy's H1 parser:
+
+    * a line ends with LF, optionally preceded by CR; a CR anywhere else (not followed by
+      LF) is refused, except inside a header name with ``lax`` (there it is a name byte);
+    * a line starting with SP/HT continues the header line before it (obs-fold): its line
+      end becomes spaces, two for CRLF and one for a bare LF, the SP/HT are kept.  Only a
+      header line that has its colon is continued: right after the start line, the SP
+      begins a header name (refused unless ``lax``), and after a line without a colon the
+      head is invalid anyway.
+
+    Raises ParseError(0) (the caller knows the status)."""
+    out: list[str] = []
+    pad = ""
+    raw = text.split("\n")
+    last = len(raw) - 1
+    for i, line in enumerate(raw):
+        cr = line[-1:] == "\r" and i < last  # the last line's CR is not followed by LF
+        if cr:
+            line = line[:-1]
+        if i > 1 and line[:1] in (" ", "\t") and ":" in out[-1]:
+            out[-1] += pad + line
+        else:
+            out.append(line)
+        pad = "  " if cr else " "
+    if "\r" in out[0]:
+        raise ParseError(0, "CR not followed by LF in the start line")
+    for line in out[1:]:
+        if "\r" in line and (not lax or "\r" in line.partition(":")[2] or line[0] == "\r"):
+            raise ParseError(0, "CR not followed by LF in a header line")
+    return out
 
 
-def _lines(text: str) -> list[str]:
-    """The CRLF-separated lines of a head, bare LF and folded lines normalized first."""
+def _lines(text: str, lax: bool = False) -> list[str]:
+    """The lines of a head (start line, then header lines with folded lines joined), by
+    HAProxy's rules (see ``_split_lines``).  Raises ParseError(0)."""
     n = text.count("\r\n")
-    if text.count("\n") != n or text.count("\r") != n or "\r\n " in text or "\r\n\t" in text:
-        text = _normalize_lines(text)
+    if text.count("\n") != n or text.count("\r") != n or "\n " in text or "\n\t" in text:
+        return _split_lines(text, lax)
     return text.split("\r\n")
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def _lower_name(name: str) -> str:
+    """A header name lower-cased as HAProxy does (ASCII letters only; bytes >= 0x80 kept)."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_LOWER)
 
 
 # special header names -> bit (so that the common case costs one dict lookup per line)
@@ -128,21 +193,147 @@ _SPECIAL = {
 
 def _split_headers(lines: list[str], lax: bool) -> tuple[list[tuple[str, str]], int]:
     """(name, value) pairs of header lines 1.. and the bits of the special names seen.
-    Raises ParseError(0) for a line that is not ``token ":" value``."""
+    Raises ParseError(0) for a line that is not ``token ":" value``; with ``lax``
+    (``accept-invalid-http-request``) the name may hold any byte but the colon (HAProxy
+    forwards ``Foo Bar: x`` and ``X-Sp : x`` as they are, name lower-cased), never none."""
     parts = [line.partition(":") for line in lines[1:]]
     if not lax:
         if _NAMES_RE.fullmatch("".join([n + s + "\n" for n, s, _ in parts])) is None:
             raise ParseError(0, "invalid header line")
     else:
         for n, s, _ in parts:
-            if not s or not n or any(c in n for c in " \t\r\n\x00"):
+            if not s or not n:
                 raise ParseError(0, "invalid header line")
-    items = [(n.lower(), v.strip(_WS)) for n, _, v in parts]
+    items = [(_lower_name(n), v.strip(_WS)) for n, _, v in parts]
     mask = 0
     for k, _ in items:
         if k in _SPECIAL:
             mask |= _SPECIAL[k]
     return items, mask
+
+
+# --------------------------------------------------------------------------- llhttp
+class _Tok:
+    """httptools callbacks: whether the parser can take the next head (the message ended
+    and llhttp keeps the connection: after ``Connection: close`` it refuses any data)."""
+
+    __slots__ = ("complete", "keep", "parser")
+
+    def __init__(self) -> None:
+        self.complete = False
+        self.keep = False
+        self.parser: Any = None
+
+    def on_headers_complete(self) -> None:
+        self.keep = self.parser.should_keep_alive()  # only meaningful during the callbacks
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+_TOK = _Tok()
+# one parser of each kind, reused while it is between messages; parsing never yields, so
+# a module-level pair serves every connection
+_PARSERS: list[Any] = [httptools.HttpRequestParser(_TOK), httptools.HttpResponseParser(_TOK)]
+_END = b"\r\n\r\n"
+
+
+def _llhttp_accepts(kind: int, data: bytes) -> bool:
+    """Whether llhttp (httptools) accepts the head ``data`` (without its blank line)."""
+    tok = _TOK
+    tok.complete = False
+    p = tok.parser = _PARSERS[kind]
+    try:
+        p.feed_data(data + _END)
+    except httptools.HttpParserUpgrade:
+        ok = True
+    except httptools.HttpParserError:
+        ok = False
+    else:
+        ok = True
+        if tok.complete and tok.keep:
+            return True
+    # mid-message (a body was announced), after a last message (llhttp refuses anything
+    # that follows "Connection: close") or failed: a fresh parser for the next head
+    _PARSERS[kind] = httptools.HttpRequestParser(tok) if kind == 0 else httptools.HttpResponseParser(tok)
+    return ok
+
+
+def _clean_items(text: str) -> tuple[str, list[tuple[str, str]], int, str]:
+    """A head llhttp accepted (CRLF lines, tokens, a colon, no folding): (first line,
+    header items, special-name bits, the head lower-cased).  The special names are found
+    in the lower-cased text (``"\\r\\nname:"``), so no per-header Python test is needed."""
+    lines = text.split("\r\n")
+    parts = [line.partition(":") for line in lines[1:]]
+    items = [(n.lower(), v.strip(_WS)) for n, _, v in parts]
+    lo = text.lower()
+    mask = 0
+    if "\r\ncontent-length:" in lo:
+        mask = _CL
+    if "\r\nconnection:" in lo:
+        mask |= _CONN
+    if "\r\nhost:" in lo:
+        mask |= _HOST
+    if "\r\ntransfer-encoding:" in lo:
+        mask |= _TE
+    if "\r\nupgrade:" in lo:
+        mask |= _UPG
+    if "\r\nexpect:" in lo:
+        mask |= _EXP
+    if "\r\nsec-websocket-key:" in lo:
+        mask |= _WSKEY
+    return lines[0], items, mask, lo
+
+
+def _single(lo: str | None, name: str) -> int:
+    """Index in the items of the only ``name`` header line of an llhttp-accepted head
+    (``lo``: its lower-cased text), or -1 if there are several or ``lo`` is None."""
+    if lo is None or lo.count(name) != 1:
+        return -1
+    return lo.count("\r\n", 0, lo.find(name))
+
+
+def _llhttp_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple[str, str]], int, str] | None:
+    """The common request head, validated by llhttp: (method, uri, minor version, items,
+    special-name bits, lower-cased head), or None when llhttp refuses it or accepts what
+    HAProxy refuses (HTTP/0.9, versions other than 1.0/1.1, '#' in the URI): then the head
+    goes through ``_tokenize_request``, which applies HAProxy's rules."""
+    if not _llhttp_accepts(0, data):
+        return None
+    first, items, mask, lo = _clean_items(data.decode("latin-1"))
+    parts = first.split()
+    if len(parts) != 3:
+        return None
+    method, uri, ver = parts
+    if ver == "HTTP/1.1":
+        minor = 1
+    elif ver == "HTTP/1.0":
+        minor = 0
+    else:
+        return None
+    if not lax and "#" in uri:
+        return None
+    return method, uri, minor, items, mask, lo
+
+
+def _llhttp_response(data: bytes) -> tuple[int, str, int, list[tuple[str, str]], int, str] | None:
+    """The common response head, validated by llhttp: (status, reason, minor version,
+    items, special-name bits, lower-cased head), or None (then ``_tokenize_response``
+    decides)."""
+    if not _llhttp_accepts(1, data):
+        return None
+    first, items, mask, lo = _clean_items(data.decode("latin-1"))
+    ver = first[:9]
+    if ver == "HTTP/1.1 ":
+        minor = 1
+    elif ver == "HTTP/1.0 ":
+        minor = 0
+    else:
+        return None
+    code = first[9:12]
+    if not code.isdigit() or (len(first) > 12 and first[12] != " "):
+        return None
+    return int(code), first[13:], minor, items, mask, lo
 
 
 class Conn:
@@ -156,12 +347,26 @@ class Conn:
         self.upgrade = False
 
 
-def _connection_tokens(items: list[tuple[str, str]]) -> Conn:
+def _connection_tokens(items: list[tuple[str, str]], lo: str | None = None) -> Conn:
     """Parse and strip ``close``/``keep-alive`` from ``connection`` headers (in place)."""
     c = Conn()
-    where = [i for i, kv in enumerate(items) if kv[0] == "connection"]
-    for i in reversed(where):
-        v = items[i][1]
+    i = _single(lo, "\r\nconnection:")
+    if i >= 0:
+        lv = items[i][1].lower()
+        if lv == "keep-alive":
+            c.keep_alive = True
+            del items[i]
+            return c
+        if lv == "close":
+            c.close = True
+            del items[i]
+            return c
+    i = len(items)
+    while i:
+        i -= 1
+        k, v = items[i]
+        if k != "connection":
+            continue
         lv = v.lower()
         if lv == "keep-alive":
             c.keep_alive = True
@@ -187,13 +392,21 @@ def _connection_tokens(items: list[tuple[str, str]]) -> Conn:
     return c
 
 
-def _content_length(items: list[tuple[str, str]], status: int) -> int | None:
+def _content_length(items: list[tuple[str, str]], status: int, lo: str | None = None) -> int | None:
     """The message's Content-Length (merging identical duplicates in place), None if absent."""
-    found = [v for k, v in items if k == "content-length"]
-    if len(found) == 1:
-        v = found[0]
+    i = _single(lo, "\r\ncontent-length:")
+    if i >= 0:
+        v = items[i][1]
         if v.isascii() and v.isdigit() and len(v) < 19:
             return int(v)
+    found = 0
+    v = ""
+    for k, val in items:
+        if k == "content-length":
+            found += 1
+            v = val
+    if found == 1 and v.isascii() and v.isdigit() and len(v) < 19:
+        return int(v)
     first = -1
     value = None
     text = ""
@@ -288,37 +501,97 @@ class ReqInfo:
         self.minor = 1
 
 
-def parse_request(data: bytes, lax: bool = False, maxhdr: int = MAXHDR) -> tuple[Request, ReqInfo]:
-    """Parse a request head (without the blank line).  Raises ParseError."""
-    lines = _lines(data.decode("latin-1"))
-    m = (_REQLINE_LAX_RE if lax else _REQLINE_RE).fullmatch(lines[0])
+def _uri_ok(uri: str, lax: bool) -> bool:
+    """Whether HAProxy 2.6's H1 parser lets this request URI through (``lax``:
+    ``accept-invalid-http-request``).
+
+    Bytes 0x21..0x7e pass, but '#' unless ``lax``; bytes >= 0x80 only with ``lax``;
+    control bytes and DEL are refused -- except where 2.6's word-at-a-time speedup skips
+    them: on x86 it reads the URI 4 bytes at a time and skips a word when
+    ``(w - 0x24242424) & 0x80808080 == 0`` (no byte below 0x24 or above 0xa3) and
+    ``(w - 0x24242424 - 0x5b5b5b5b) & 0x80808080 != 0`` (not all of them above 0x7e), so a
+    word holding DEL or 0x80..0xa3 next to valid bytes goes through (fixed in 3.0, "fix
+    detection of upper bytes in the URI").  After the first word it does not skip, it
+    goes byte by byte to the end of the URI, back to words after a byte >= 0x80 (``lax``).
+    The request is taken whole, as it is when it arrives in one piece."""
+    if (_URI_LAX_RE if lax else _URI_RE).fullmatch(uri):
+        return True
+    b = uri.encode("latin-1")
+    n = len(b)
+    p = 0
+    words = True
+    while p < n:
+        if words and p + 4 <= n:
+            x = (int.from_bytes(b[p : p + 4], "little") - 0x24242424) & 0xFFFFFFFF
+            if not x & 0x80808080 and (x - 0x5B5B5B5B) & 0x80808080:
+                p += 4
+                continue
+            words = False
+        c = b[p]
+        p += 1
+        if 33 <= c <= 126:
+            if c == 35 and not lax:
+                return False
+        elif c >= 128 and lax:
+            words = True
+        else:
+            return False
+    return True
+
+
+def _tokenize_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple[str, str]], int]:
+    """HAProxy's request-head rules, for the heads llhttp refuses: (method, uri, minor
+    version, header items, special-name bits).  Raises ParseError.
+
+    The start line is ``_REQLINE_RE`` with SP or HT between its words.  Without ``lax``
+    the version must be ``HTTP/<d>.<d>``; with it, any ``[A-Z0-9./]+``.  A version is 1.1
+    (forwarded as ``HTTP/1.1``) when HAProxy's test of its 6th and 8th characters says so
+    (8 characters, ``v[5] > '1'`` or ``v[5] == '1' and v[7] >= '1'``), else 1.0.  A line
+    without a version is HTTP/0.9: refused, but with ``lax`` a ``GET`` with a URI becomes
+    an HTTP/1.0 request without headers -- HAProxy's request ends with that line."""
+    text = data.decode("latin-1")
+    nl = text.find("\n")
+    first = text if nl < 0 else text[: nl - 1 if text[nl - 1 : nl] == "\r" else nl]
+    m = _REQLINE_RE.fullmatch(first)
     if m is None:
         raise ParseError(400, "invalid request line")
-    method, uri, major, minor = m.groups()
-    if "#" in uri and not lax:
+    method, uri, ver = m.groups()
+    if not uri or not _uri_ok(uri, lax):
         raise ParseError(400, "invalid uri")
-    if major != "1":
-        if major == "0":
-            raise ParseError(400, "invalid version")
-        version, minor = "HTTP/1.1", "1"
-    elif minor == "0":
-        version = "HTTP/1.0"
-    else:
-        version, minor = "HTTP/1.1", "1"
-    if len(lines) > maxhdr:
-        raise ParseError(400, "too many headers")
+    if not ver:
+        if lax and method == "GET":
+            return method, uri, 0, [], 0
+        raise ParseError(400, "HTTP/0.9 request")
+    if not lax and (len(ver) != 8 or not _VERSION_RE.fullmatch(ver)):
+        raise ParseError(400, "invalid version")
+    minor = 1 if len(ver) == 8 and (ver[5] > "1" or (ver[5] == "1" and ver[7] >= "1")) else 0
     try:
+        lines = _lines(text, lax)
         items, mask = _split_headers(lines, lax)
     except ParseError:
         raise ParseError(400, "invalid header line") from None
+    return method, uri, minor, items, mask
+
+
+def parse_request(data: bytes, lax: bool = False, maxhdr: int = MAXHDR) -> tuple[Request, ReqInfo]:
+    """Parse a request head (without the blank line).  Raises ParseError."""
+    tok = _llhttp_request(data, lax)
+    if tok is None:
+        method, uri, minor_n, items, mask = _tokenize_request(data, lax)
+        lo = None
+    else:
+        method, uri, minor_n, items, mask, lo = tok
+    if len(items) >= maxhdr:
+        raise ParseError(400, "too many headers")
+    version = "HTTP/1.0" if minor_n == 0 else "HTTP/1.1"
     info = ReqInfo()
     req = Request(method, uri, version, Headers(items))
-    if minor == "0":
+    if minor_n == 0:
         info.minor = 0
     if not mask:
         return req, info
     if mask & _CL:
-        req.body_len = _content_length(items, 400)
+        req.body_len = _content_length(items, 400, lo)
     if mask & _TE:
         te = _transfer_encoding(items, 400, True)
         if te:
@@ -330,8 +603,8 @@ def parse_request(data: bytes, lax: bool = False, maxhdr: int = MAXHDR) -> tuple
             if info.minor == 0:
                 info.force_close = True
     if mask & _CONN:
-        info.conn = _connection_tokens(items)
-    if mask & _HOST:
+        info.conn = _connection_tokens(items, lo)
+    if mask & _HOST and (lo is None or lo.count("\r\nhost:") > 1):
         hosts = [v for k, v in items if k == "host"]
         if len(hosts) > 1:
             if any(h != hosts[0] for h in hosts):
@@ -423,29 +696,44 @@ class RspInfo:
         self.minor = 1
 
 
-def parse_response(data: bytes, maxhdr: int = MAXHDR, lax: bool = False) -> tuple[Response, RspInfo]:
-    """Parse a response head (without the blank line).  Raises ParseError(502)."""
-    lines = _lines(data.decode("latin-1"))
+def _tokenize_response(data: bytes, lax: bool) -> tuple[int, str, int, list[tuple[str, str]], int]:
+    """HAProxy's response-head rules, for the heads llhttp refuses: (status, reason, minor
+    version, header items, special-name bits).  Raises ParseError(502)."""
+    try:
+        lines = _lines(data.decode("latin-1"), lax)
+    except ParseError:
+        raise ParseError(502, "invalid line end") from None
     m = (_STATUS_LAX_RE if lax else _STATUS_RE).fullmatch(lines[0])
     if m is None:
         raise ParseError(502, "invalid status line")
     major, minor, status, reason = m.groups()
     if major != "1":
         raise ParseError(502, "invalid version")
-    if len(lines) > maxhdr:
-        raise ParseError(502, "too many headers")
     try:
         items, mask = _split_headers(lines, lax)
     except ParseError:
         raise ParseError(502, "invalid header line") from None
-    info = RspInfo()
-    if minor == "0":
-        info.minor = 0
-        rsp = Response(int(status), reason or "", "HTTP/1.0", Headers(items))
+    return int(status), reason or "", 0 if minor == "0" else 1, items, mask
+
+
+def parse_response(data: bytes, maxhdr: int = MAXHDR, lax: bool = False) -> tuple[Response, RspInfo]:
+    """Parse a response head (without the blank line).  Raises ParseError(502)."""
+    tok = _llhttp_response(data)
+    if tok is None:
+        status, reason, minor_n, items, mask = _tokenize_response(data, lax)
+        lo = None
     else:
-        rsp = Response(int(status), reason or "", "HTTP/1.1", Headers(items))
+        status, reason, minor_n, items, mask, lo = tok
+    if len(items) >= maxhdr:
+        raise ParseError(502, "too many headers")
+    info = RspInfo()
+    if minor_n == 0:
+        info.minor = 0
+        rsp = Response(status, reason, "HTTP/1.0", Headers(items))
+    else:
+        rsp = Response(status, reason, "HTTP/1.1", Headers(items))
     if mask & _CL:
-        rsp.body_len = _content_length(items, 502)
+        rsp.body_len = _content_length(items, 502, lo)
     if mask & _TE:
         te = _transfer_encoding(items, 502, False)
         if rsp.body_len is not None:
@@ -457,7 +745,7 @@ def parse_response(data: bytes, maxhdr: int = MAXHDR, lax: bool = False) -> tupl
         else:
             info.force_close = True  # body until close
     if mask & _CONN:
-        info.conn = _connection_tokens(items)
+        info.conn = _connection_tokens(items, lo)
     return rsp, info
 
 
@@ -478,9 +766,17 @@ class ChunkTracker:
     trailers.  Bytes past the end of the body are left to the caller (pipelining).  A
     malformed size line, a missing CRLF after chunk data or a size above 2^31-1 raises
     ChunkError.
+
+    The trailers are the exception to "unchanged": HAProxy forwards them rebuilt (names
+    lower-cased, values trimmed, folded lines joined, CRLF line ends).  From the last
+    chunk on, ``hold`` is the offset in the buffer last fed where bytes held back begin
+    (-1: none), and ``forward(buf, pos, k)`` gives what to send for ``buf[pos:k]``: the
+    bytes before ``hold``, then once ``done`` the rebuilt trailers (``tail``).  Without
+    trailer lines (``0\r\n\r\n`` in one buffer) nothing is held.  An invalid trailer
+    line (no colon, no name, CR without LF) raises ChunkError, as HAProxy refuses it.
     """
 
-    __slots__ = ("data", "done", "line", "remaining", "state")
+    __slots__ = ("data", "done", "hold", "line", "remaining", "state", "tail", "trailers")
 
     def __init__(self) -> None:
         self.state = _SIZE
@@ -488,9 +784,20 @@ class ChunkTracker:
         self.remaining = 0
         self.line = b""  # partial line carried between feeds
         self.done = False
+        self.hold = -1
+        self.trailers = b""  # trailer lines seen (raw)
+        self.tail = b""
+
+    def forward(self, buf: bytes | bytearray, pos: int, k: int) -> bytes | bytearray:
+        """What to send for ``buf[pos:k]``, the bytes just fed (``k``: what feed returned)."""
+        hold = self.hold
+        if hold < 0:
+            return buf[pos:k]
+        return bytes(buf[pos:hold]) + self.tail if self.done else bytes(buf[pos:hold])
 
     def feed(self, buf: bytes | bytearray, pos: int, end: int) -> int:
         state = self.state
+        self.hold = pos if state == _TRAILERS else -1
         while pos < end:
             if state == _DATA:
                 take = end - pos
@@ -513,7 +820,8 @@ class ChunkTracker:
                     raise ChunkError("line too long")
                 pos = end
                 break
-            line = self.line + bytes(buf[pos : nl + 1]) if self.line else bytes(buf[pos : nl + 1])
+            carried = self.line
+            line = carried + bytes(buf[pos : nl + 1]) if carried else bytes(buf[pos : nl + 1])
             self.line = b""
             pos = nl + 1
             if state == _SIZE:
@@ -525,6 +833,7 @@ class ChunkTracker:
                     raise ChunkError("chunk too large")
                 if size == 0:
                     state = _TRAILERS
+                    self.hold = pos
                 else:
                     self.remaining = size
                     state = _DATA
@@ -536,6 +845,29 @@ class ChunkTracker:
                 if line in (b"\r\n", b"\n"):
                     state = _DONE
                     self.done = True
+                    if self.trailers or carried or line != b"\r\n":
+                        self.tail = _trailer_block(self.trailers)
+                    else:
+                        self.hold = -1  # no trailers: the bytes go as they are
                     break
+                self.trailers += line
+                if len(self.trailers) > BUFSIZE:
+                    raise ChunkError("trailers too large")
         self.state = state
         return pos
+
+
+def _trailer_block(raw: bytes) -> bytes:
+    """Trailer lines (raw, each with its line end) as HAProxy forwards them, with the
+    final empty line.  The lines follow the header-line rules of an
+    ``accept-invalid-http-request`` frontend: HAProxy 2.6 parses trailers without its
+    strict-name check (``Foo Bar: x`` passes)."""
+    if not raw:
+        return b"\r\n"
+    text = raw.decode("latin-1")
+    text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    try:
+        items, _ = _split_headers(_lines("-\r\n" + text, True), True)
+    except ParseError:
+        raise ChunkError("invalid trailer line") from None
+    return ("".join([f"{k}: {v}\r\n" for k, v in items]) + "\r\n").encode("latin-1")

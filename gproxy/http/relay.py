@@ -4,7 +4,8 @@ for bytes").
 
 A ``BodyRelay`` forwards exactly the body: ``remaining`` bytes for Content-Length (reads
 are bounded so that nothing after the body is consumed), a chunked body whose end a
-``parse.ChunkTracker`` finds in the raw bytes (which are forwarded unchanged; bytes past
+``parse.ChunkTracker`` finds in the raw bytes (which are forwarded unchanged but the
+trailers, held back and sent rebuilt as HAProxy does, see ``_send_held``; bytes past
 the last chunk are kept in ``leftover`` for the next message), or everything until the
 source closes.  It never holds more than one buffer per direction: reads go into a
 module-wide buffer and are copied only when the destination cannot take them at once
@@ -154,6 +155,9 @@ class BodyRelay:
                     self.leftover = bytes(_BUF[k:n])
                 n = k
                 self.finishing = True
+            if self.chunk.hold >= 0:
+                self._send_held(n)
+                return
         self.nbytes += n
         try:
             sent = self.dst.send(_MV[:n])
@@ -165,6 +169,28 @@ class BodyRelay:
         if sent < n:
             self.pend = _MV[sent:n]
             self.pbuf = _swap()
+            self.src_r.stop()
+            self.dst_w.start(self._writable)
+            return
+        if self.finishing:
+            self._end(OK)
+
+    def _send_held(self, n: int) -> None:
+        """The end of a chunked body: trailers are held back, then sent rebuilt
+        (``ChunkTracker.forward``), so what goes out is not the read buffer."""
+        self.nbytes += n
+        out = self.chunk.forward(_BUF, 0, n)
+        sent = 0
+        if out:
+            try:
+                sent = self.dst.send(out)
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                self._end(DST_ERR)
+                return
+        if sent < len(out):
+            self.pend = memoryview(out)[sent:]
             self.src_r.stop()
             self.dst_w.start(self._writable)
             return

@@ -247,3 +247,193 @@ def test_htx_room():
 
 def test_limits_defaults():
     assert parse.BUFSIZE - parse.MAXREWRITE == 15360 and parse.MAXHDR == 101
+
+
+# ------------------------------------------------------------------ HAProxy 2.6's H1 parser, byte rules
+# (each case observed with haproxy 2.6 -db: what the server received, or the status)
+@pytest.mark.parametrize(
+    "raw,lax,out",
+    [
+        # SP or HT between the words of the request line, any number of them
+        (b"GET\t/tab\tHTTP/1.1\r\nHost: x\r\n\r\n", False, b"GET /tab HTTP/1.1\r\nhost: x\r\n\r\n"),
+        (b"GET \t/t \tHTTP/1.1\r\n\r\n", True, b"GET /t HTTP/1.1\r\n\r\n"),
+        # DEL / 0x80..0xa3 pass where the 4-byte URI speedup skips them (a word with valid bytes)
+        (b"GET /a\x7fb HTTP/1.1\r\n\r\n", False, b"GET /a\x7fb HTTP/1.1\r\n\r\n"),
+        (b"GET /\x7f\x7f\x7f HTTP/1.1\r\n\r\n", False, b"GET /\x7f\x7f\x7f HTTP/1.1\r\n\r\n"),
+        (b"GET /a\x80b HTTP/1.1\r\n\r\n", False, b"GET /a\x80b HTTP/1.1\r\n\r\n"),
+        (b"GET /a\xa3b HTTP/1.1\r\n\r\n", False, b"GET /a\xa3b HTTP/1.1\r\n\r\n"),
+        (b"GET /a\xa4b HTTP/1.1\r\n\r\n", True, b"GET /a\xa4b HTTP/1.1\r\n\r\n"),
+        (b"GET /x#y HTTP/1.1\r\n\r\n", True, b"GET /x#y HTTP/1.1\r\n\r\n"),
+        # versions: 1.1 by HAProxy's test of the 6th and 8th characters, else 1.0
+        (b"GET /vg HTTX/1.1\r\nHost: x\r\n\r\n", True, b"GET /vg HTTP/1.1\r\nhost: x\r\n\r\n"),
+        (b"GET / ABCDEFGH\r\n\r\n", True, b"GET / HTTP/1.1\r\n\r\n"),
+        (b"GET / HTTP/3.7\r\n\r\n", False, b"GET / HTTP/1.1\r\n\r\n"),
+        (b"GET / HTTP/1\r\n\r\n", True, b"GET / HTTP/1.0\r\n\r\n"),  # haproxy: "HTTP/1" as is
+        (b"GET / HTTP/0.9\r\n\r\n", False, b"GET / HTTP/1.0\r\n\r\n"),  # haproxy: "HTTP/0.9" as is
+        # HTTP/0.9 (lax): a GET with a URI becomes HTTP/1.0; the request ends with its line
+        (b"GET /nov\r\nHost: example.com\r\n\r\n", True, b"GET /nov HTTP/1.0\r\n\r\n"),
+        (b"GET /nov \r\n\r\n", True, b"GET /nov HTTP/1.0\r\n\r\n"),
+        # lax header names: any byte but the colon (ASCII letters lower-cased only)
+        (b"GET / HTTP/1.1\r\nFoo Bar: x\r\n\r\n", True, b"GET / HTTP/1.1\r\nfoo bar: x\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\nX-Sp : x\r\n\r\n", True, b"GET / HTTP/1.1\r\nx-sp : x\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\nX\x00Y\x01(: a\r\n\r\n", True, b"GET / HTTP/1.1\r\nx\x00y\x01(: a\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\nX\rY: a\r\n\r\n", True, b"GET / HTTP/1.1\r\nx\ry: a\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\nX-\xc9: a\r\n\r\n", True, b"GET / HTTP/1.1\r\nx-\xc9: a\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\n X: y\r\nHost: x\r\n\r\n", True, b"GET / HTTP/1.1\r\n x: y\r\nhost: x\r\n\r\n"),
+        # folding: CRLF -> two spaces, bare LF -> one, the SP/HT of the next line kept
+        (b"GET / HTTP/1.1\r\nX: a\n b\r\nX2: a\r\n\tb\n  c\r\n\r\n", False,
+         b"GET / HTTP/1.1\r\nx: a  b\r\nx2: a  \tb   c\r\n\r\n"),
+        (b"GET / HTTP/1.1\r\nX:\r\n b\r\n\r\n", False, b"GET / HTTP/1.1\r\nx: b\r\n\r\n"),
+    ],
+)
+def test_h1_parser_forwarded(raw, lax, out):
+    r, _ = req(raw, lax)
+    assert r.head_bytes() == out
+
+
+@pytest.mark.parametrize(
+    "raw,lax",
+    [
+        (b"GE(T /m HTTP/1.1\r\n\r\n", True),  # the method is a token even with lax
+        (b"G\x7fT /m HTTP/1.1\r\n\r\n", True),
+        (b"GET /abc\x7f HTTP/1.1\r\n\r\n", False),  # DEL in a word with the SP: byte check
+        (b"GET /abc\x7f HTTP/1.1\r\n\r\n", True),
+        (b"GET /\x7f\x7f\x7f\x7f HTTP/1.1\r\n\r\n", True),  # a word of DEL only is not skipped
+        (b"GET /xx\x7f\x7f\x7f\x7f\x7fa HTTP/1.1\r\n\r\n", False),
+        (b"GET /a\xa4b HTTP/1.1\r\n\r\n", False),
+        (b"GET /a\x01b HTTP/1.1\r\n\r\n", True),
+        (b"GET /a\x0bb HTTP/1.1\r\n\r\n", True),
+        (b"GET /vg HTTX/1.1\r\n\r\n", False),
+        (b"GET / HTTP/1\r\n\r\n", False),
+        (b"GET / http/1.1\r\n\r\n", True),  # lower case is no version token
+        (b"GET / HTTP/1.1 \r\n\r\n", True),  # nothing after the version
+        (b"GET /a b HTTP/1.1\r\n\r\n", True),
+        (b"GET /nov\r\nHost: x\r\n\r\n", False),  # HTTP/0.9 without lax
+        (b"POST /nov\r\n\r\n", True),  # HTTP/0.9: GET only
+        (b"GET \r\n\r\n", True),  # HTTP/0.9: a URI is required
+        (b"GET\r\nHost: x\r\n\r\n", True),
+        (b"get /\r\n\r\n", True),
+        # a CR not followed by LF: refused, but inside a lax header name
+        (b"GET / HTTP/1.1\r\nX-Cr: a\rb\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nX-Cr: a\rb\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nX-Cr: ab\r\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nX\rY: a\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nX: a\n\rY: b\r\n\r\n", True),
+        (b"GET / HTTP/1.1\rHost: x\r\n\r\n", True),
+        (b"GET /a\rb HTTP/1.1\r\n\r\n", True),
+        # names: a token without lax; never empty; a line without colon is not folded into
+        (b"GET / HTTP/1.1\r\nFoo Bar: x\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\n X: y\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\n: a\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nFoo\r\n : bar\r\n\r\n", True),
+    ],
+)
+def test_h1_parser_rejected(raw, lax):
+    with pytest.raises(ParseError) as ei:
+        req(raw, lax)
+    assert ei.value.status == 400
+
+
+def test_response_bare_cr():
+    with pytest.raises(ParseError) as ei:
+        rsp(b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n")
+    assert ei.value.status == 502
+
+
+@pytest.mark.parametrize(
+    "buf,expect",
+    [
+        (b"GET /\r\n", (5, 7)),  # HTTP/0.9: the request is its line (answered at once)
+        (b"GET /\n", (5, 6)),
+        (b"GET /nov\r\nHost: x", (8, 10)),
+        (b"G(T / HTTP/1.1\r\nHost", (14, 16)),  # an invalid line: refused at once
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", (-1, -1)),  # a head still coming
+        (b"GET /", (-1, -1)),
+    ],
+)
+def test_head_end_09(buf, expect):
+    assert parse.head_end_09(buf) == expect
+
+
+# ------------------------------------------------------------------ chunked trailers
+def _through(body: bytes, step: int) -> tuple[bytes, bytes]:
+    t = ChunkTracker()
+    out = b""
+    pos = 0
+    while not t.done and pos < len(body):
+        piece = body[pos : pos + step]
+        k = t.feed(piece, 0, len(piece))
+        out += t.forward(piece, 0, k)
+        pos += k
+    return out, body[pos:]
+
+
+@pytest.mark.parametrize(
+    "body,out",
+    [
+        # haproxy 2.6 forwards trailers rebuilt: names lower-cased, values trimmed, CRLF
+        (b"4;name=val\r\nWiki\r\n0\r\nX-Trailer: t1\r\n\r\n", b"4;name=val\r\nWiki\r\n0\r\nx-trailer: t1\r\n\r\n"),
+        (b"3\r\nabc\r\n0\r\nX-T:  a \r\n  b\r\nFoo Bar: \xc9\r\nX-Tab:\tv\n\r\n",
+         b"3\r\nabc\r\n0\r\nx-t: a     b\r\nfoo bar: \xc9\r\nx-tab: v\r\n\r\n"),
+        (b"3\r\nabc\r\n0\r\n\r\n", b"3\r\nabc\r\n0\r\n\r\n"),
+    ],
+)
+def test_chunk_trailers_rebuilt(body, out):
+    for step in (1, 2, 3, 7, len(body)):
+        assert _through(body + b"NEXT", step) == (out, b"NEXT"), step
+
+
+def test_chunk_trailers_pass_through_without_trailers():
+    body = b"3\r\nabc\r\n0\r\n\r\n"
+    t = ChunkTracker()
+    assert t.feed(body, 0, len(body)) == len(body) and t.done and t.hold == -1
+
+
+@pytest.mark.parametrize("body", [b"0\r\nBad\r\n\r\n", b"0\r\n: x\r\n\r\n", b"0\r\nX: a\rb\r\n\r\n"])
+def test_chunk_trailers_invalid(body):
+    with pytest.raises(ChunkError):
+        ChunkTracker().feed(body, 0, len(body))
+
+
+# ------------------------------------------------------------------ llhttp fast path == HAProxy's rules
+def _random_head(rnd) -> bytes:
+    """A request head, valid for llhttp most of the time, with odd bytes here and there."""
+    odd = rnd.random() < 0.3
+    methods = ["GET", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "PATCH", "M-SEARCH"] + (["get", "FOO"] if odd else [])
+    uri_chars = [chr(c) for c in range(0x21, 0x7F)] + (["\x7f", "\x80", "\xe9", "\t", " "] if odd else [])
+    name_chars = list("abcXYZ-_09!#$%&'*+.^`|~") + ([" ", "(", "@", "\x00", "\xc9"] if odd else [])
+    value_chars = list("abc XYZ,;=09:/\"\t\x80\xe9\xff") + (["\x00", "\x01", "\x7f", "\x0b"] if odd else [])
+    versions = ["HTTP/1.1"] * 6 + ["HTTP/1.0"] * 3 + (["HTTP/1.2", "HTTP/2.0", "HTTX/1.1", "HTTP/0.9", ""] if odd else [])
+
+    def word(chars, lo, hi):
+        return "".join(rnd.choice(chars) for _ in range(rnd.randint(lo, hi)))
+
+    uri = rnd.choice(["/", "/", "*", "http://a.example/", "/p?q=1"]) + word(uri_chars, 0, 8)
+    line = rnd.choice(methods) + rnd.choice([" ", " ", " ", "  ", "\t"] if odd else [" ", " ", "  "]) + uri
+    version = rnd.choice(versions)
+    if version:
+        line += rnd.choice([" ", " ", "  "]) + version
+    lines = [line]
+    for _ in range(rnd.randint(0, 5)):
+        name = rnd.choice(["Host", "X-A", "Accept", "Cookie", "x-b"]) if rnd.random() < 0.6 else word(name_chars, 1, 6)
+        sep = rnd.choice([":", ": ", ": ", ":\t", ":  "] + ([" :", ""] if odd else []))
+        lines.append(name + sep + word(value_chars, 0, 10) + rnd.choice(["", "", " ", "\t"]))
+    return "\r\n".join(lines).encode("latin-1")
+
+
+@pytest.mark.parametrize("lax", [False, True])
+def test_llhttp_path_matches_haproxy_rules(lax):
+    """Whatever head llhttp takes (``_llhttp_request`` not None), HAProxy's rules in
+    ``_tokenize_request`` give the same request."""
+    import random
+
+    rnd = random.Random(20240607 + lax)
+    taken = 0
+    for _ in range(600):
+        data = _random_head(rnd)
+        fast = parse._llhttp_request(data, lax)
+        if fast is None:
+            continue
+        taken += 1
+        assert tuple(fast[:5]) == parse._tokenize_request(data, lax), data
+    assert taken >= 150, taken
