@@ -77,6 +77,8 @@ RAW_400 = _raw(400)
 RAW_408 = _raw(408)
 RAW_500 = _raw(500)
 RAW_501 = _raw(501)
+# HAProxy 2.6's 422 message (refused Transfer-Encoding) is the only one without a Connection header
+RAW_422 = _raw(422).replace(b"Connection: close\r\n", b"")
 
 
 class Reply:

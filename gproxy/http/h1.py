@@ -725,8 +725,8 @@ class HttpConn:
         fe = self.fe
         fe.failed_req += 1
         sess.bytes_in = len(buf)
-        if status == 400:
-            self._raw_error(errors.RAW_400)
+        if status == 400 or status == 422:  # the H1 mux's own pages (errorfiles do not apply)
+            self._raw_error(errors.RAW_400 if status == 400 else errors.RAW_422)
             sess.bytes_out = 0
         else:
             data, _ = errors.reply(status, None, fe.spec).render(False)
@@ -839,8 +839,6 @@ class HttpConn:
         if pc is None or self.pc_be is not be:
             pc = self.pc = self.handler.pair_cfg(fe, be)
             self.pc_be = be
-        if pc.mode == CLO:
-            self.ka_pref = False
         bspec = be.spec
         v = hooks.http_request(bspec.http_request, txn) if bspec is not fe.spec and bspec.http_request else None
         if v is not None and v.kind != "allow":
@@ -859,7 +857,10 @@ class HttpConn:
         if ot is not None and sess.fe_ip and sess.fe_ip != "unix" and not ot.skip(sess.cli_ip or ""):
             hdrs.items.append((ot.header.lower(), sess.fe_ip))
         cli_ka = self.ka_pref
-        srv_close = pc.mode != KAL
+        # the server side closes in close modes (frontend or backend), and for an HTTP/1.0
+        # request whose framing forces the close (chunked): HAProxy's mux then announces no
+        # keep-alive to the server
+        srv_close = pc.mode != KAL or (info.force_close and not info.minor)
         upgrade = req.upgrade or req.method == "CONNECT"
         # cookie persistence, then the balancer
         forced = hooks.cookie_request(bspec.cookie, txn, be) if bspec.cookie is not None else None
@@ -988,6 +989,10 @@ class HttpConn:
                     rsp.version, "200", rsp.reason, rsp.headers.items) > lim.maxhead:
                 return self._bad_response(txn, be, srv, t0)
             status = rsp.status
+            if status < 200 or status == 204:
+                # HAProxy's H1 mux never sends content-length/transfer-encoding with these
+                rsp.headers.items = [kv for kv in rsp.headers.items
+                                     if kv[0] != "content-length" and kv[0] != "transfer-encoding"]
             if status < 200 and status != 101:
                 # interim response: forward it and wait for the final one
                 out = _render_rsp(rsp, None)

@@ -56,27 +56,6 @@ HAPROXY_CONFIG_REWRITES: dict[str, tuple[tuple[str, str], ...]] = {
 # Each is xfail(strict=True): the day gproxy matches HAProxy the test XPASSes and the
 # entry must be removed.
 KNOWN_GAPS: dict[str, str] = {
-    'post-chunked-ext-trailers': 'request trailers are forwarded with their original name case; haproxy lower-cases them',
-    'resp-204': 'gproxy adds content-length: 0 to a 204 response; haproxy adds nothing',
-    'te-gzip-chunked@strict': "HAProxy's 422 page for 'Transfer-Encoding: gzip, chunked' has mixed-case names and no connection header",
-    'te-gzip-chunked@lax': "HAProxy's 422 page for 'Transfer-Encoding: gzip, chunked' has mixed-case names and no connection header",
-    'te-http10@strict': 'gproxy adds connection: keep-alive towards the server for an HTTP/1.0 chunked request',
-    'te-http10@lax': 'gproxy adds connection: keep-alive towards the server for an HTTP/1.0 chunked request',
-    'hdr-name-space@lax': 'accept-invalid-http-request: haproxy forwards a header name containing a space',
-    'hdr-space-before-colon@lax': "accept-invalid-http-request: haproxy forwards 'X-Sp : x'",
-    'hdr-cr-in-value@strict': 'a bare CR inside a header value is handled differently from haproxy',
-    'hdr-cr-in-value@lax': 'a bare CR inside a header value is handled differently from haproxy',
-    'reqline-no-version@lax': 'accept-invalid-http-request: haproxy treats a request line without version as HTTP/0.9',
-    'http09@strict': 'HTTP/0.9 request: haproxy answers 400 and closes, gproxy waits',
-    'http09@lax': 'HTTP/0.9 request: haproxy forwards it as HTTP/1.0 in lax mode',
-    'version-garbage@lax': 'accept-invalid-http-request: haproxy forwards an invalid version as HTTP/1.1',
-    'reqline-tab@strict': 'haproxy accepts tabs as request-line separators',
-    'reqline-tab@lax': 'haproxy accepts tabs as request-line separators',
-    'uri-del-char@strict': 'haproxy forwards DEL (0x7f) in the URI',
-    'uri-del-char@lax': 'haproxy forwards DEL (0x7f) in the URI',
-    'method-bad-char@lax': "haproxy refuses '(' in a method even in lax mode; gproxy forwards it",
-    'mode-kal_beclose-two': 'httpclose only in the backend: haproxy keeps the client side alive, gproxy closes it',
-    'mode-kal_beclose-http10-ka': 'httpclose only in the backend: haproxy keeps the client side alive, gproxy closes it',
 }
 for _sid, _what in KNOWN_GAPS.items():
     DELIBERATE[_sid] = Deliberate(reason=f"known gap: {_what}", xfail=f"known gap (not deliberate): {_what}")
