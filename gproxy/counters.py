@@ -52,9 +52,9 @@ class FreqCtr:
             self._rotate(now)
         curr = self.curr + n
         self.curr = curr
-        r = int(curr + self.prev * (1.0 - (t - now)))
-        if r > self.max:
-            self.max = r
+        r = curr + self.prev * (1.0 - (t - now))
+        if r > self.max:  # max is an int: the same test as int(r) > max, one call fewer
+            self.max = int(r)
 
     def rate(self) -> int:
         """Events over the last second, interpolated like HAProxy's read_freq_ctr()."""
@@ -92,48 +92,79 @@ class SwAvg:
 
 
 class Timings:
-    """Queue, connect, response and total times of finished sessions, in ms."""
+    """Queue, connect, response and total times of finished sessions, in ms.
 
-    __slots__ = ("c", "q", "r", "samples", "t")
+    ``add`` only records the sample (it runs once per request); the sliding averages are
+    brought up to date, in the order the samples came, when they are read or when 256
+    samples are waiting, so the figures are exactly those of folding each sample at once.
+    """
+
+    __slots__ = ("_c", "_n", "_pending", "_q", "_r", "_t")
 
     def __init__(self) -> None:
-        self.q = SwAvg()
-        self.c = SwAvg()
-        self.r = SwAvg()
-        self.t = SwAvg()
-        self.samples = 0
+        self._q = SwAvg()
+        self._c = SwAvg()
+        self._r = SwAvg()
+        self._t = SwAvg()
+        self._n = 0
+        self._pending: list[tuple[int, int, int, int]] = []
 
     def add(self, q: int, c: int, r: int, t: int) -> None:
-        # SwAvg.add inlined (once per request): same arithmetic, fewer calls
-        self.samples += 1
-        a = self.q
-        if q > 0:
-            a.sum += q - a.sum / a.n
-            if q > a.max:
-                a.max = q
-        else:
-            a.sum -= a.sum / a.n
-        a = self.c
-        if c > 0:
-            a.sum += c - a.sum / a.n
-            if c > a.max:
-                a.max = c
-        else:
-            a.sum -= a.sum / a.n
-        a = self.r
-        if r > 0:
-            a.sum += r - a.sum / a.n
-            if r > a.max:
-                a.max = r
-        else:
-            a.sum -= a.sum / a.n
-        a = self.t
-        if t > 0:
-            a.sum += t - a.sum / a.n
-            if t > a.max:
-                a.max = t
-        else:
-            a.sum -= a.sum / a.n
+        p = self._pending
+        p.append((q, c, r, t))
+        if len(p) >= 256:
+            self._fold()
+
+    def _fold(self) -> None:
+        p = self._pending
+        if not p:
+            return
+        self._pending = []
+        self._n += len(p)
+        for avg, i in ((self._q, 0), (self._c, 1), (self._r, 2), (self._t, 3)):
+            total = avg.sum
+            n = avg.n
+            mx = avg.max
+            for sample in p:
+                v = sample[i]
+                if v > 0:
+                    total += v - total / n
+                    if v > mx:
+                        mx = v
+                else:
+                    total -= total / n
+            avg.sum = total
+            avg.max = mx
+
+    @property
+    def q(self) -> SwAvg:
+        self._fold()
+        return self._q
+
+    @property
+    def c(self) -> SwAvg:
+        self._fold()
+        return self._c
+
+    @property
+    def r(self) -> SwAvg:
+        self._fold()
+        return self._r
+
+    @property
+    def t(self) -> SwAvg:
+        self._fold()
+        return self._t
+
+    @property
+    def samples(self) -> int:
+        self._fold()
+        return self._n
+
+    @samples.setter
+    def samples(self, n: int) -> None:
+        self._fold()
+        self._n = n
 
 
 def new_hrsp() -> list[int]:

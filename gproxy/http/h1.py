@@ -35,6 +35,7 @@ from .. import proxyproto
 from ..counters import hrsp_index
 from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
+from ..server import MAINT_MASK as _MAINT
 from ..session import Session
 from ..tcp import RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
 from . import errors, hooks, parse
@@ -82,7 +83,7 @@ class _ClientGone(Exception):
 class SrvConn:
     """A connection to a server, with its io watchers (kept while pooled)."""
 
-    __slots__ = ("idle_since", "laddr", "owner", "r", "sock", "srv", "w")
+    __slots__ = ("laddr", "owner", "r", "sock", "srv", "w")
 
     def __init__(self, sock: Any, srv: Any, loop: Any) -> None:
         self.sock = sock
@@ -91,7 +92,6 @@ class SrvConn:
         self.r = loop.io(fd, READ)
         self.w = loop.io(fd, WRITE)
         self.owner: Any = None
-        self.idle_since = 0.0
         try:
             la = sock.getsockname()
         except OSError:
@@ -115,7 +115,7 @@ class _SrvState:
     __slots__ = ("idle", "need", "peak", "used")
 
     def __init__(self) -> None:
-        self.idle: list[SrvConn] = []
+        self.idle: dict[SrvConn, None] = {}  # oldest first (a dict: O(1) removal)
         self.used = 0
         self.peak = 0
         self.need = 0
@@ -142,8 +142,10 @@ def _purge_loop() -> None:
             st.need = st.peak
             st.peak = st.used
             excess = len(st.idle) + st.used - max(st.need, st.used)
-            while excess > 0 and st.idle:
-                sc = st.idle.pop(0)
+            idle = st.idle
+            while excess > 0 and idle:
+                sc = next(iter(idle))
+                del idle[sc]
                 sc.close()
                 excess -= 1
 
@@ -152,10 +154,7 @@ def _idle_event(sc: SrvConn) -> None:
     """A pooled connection became readable: the server closed it (or sent junk)."""
     st = _STATES.get(sc.srv)
     if st is not None:
-        try:
-            st.idle.remove(sc)
-        except ValueError:
-            pass
+        st.idle.pop(sc, None)
     sc.close()
 
 
@@ -164,31 +163,30 @@ def _release_conn(sc: SrvConn, owner: Any, keep: bool, private: bool = False) ->
     close it.  Shared idle connections are kept only up to what was recently needed at
     once (HAProxy's est_need_conns); private ones (``http-reuse never``) stay with their
     session."""
-    st = _state(sc.srv)
-    if keep and (private or len(st.idle) + st.used <= max(st.used, st.need)) and not sc.srv.maint:
+    st = _STATES.get(sc.srv) or _state(sc.srv)
+    if keep and (private or len(st.idle) <= (st.need - st.used if st.need > st.used else 0)) and not sc.srv.admin & _MAINT:
         st.used -= 1
         sc.owner = owner
-        sc.idle_since = _monotonic()
         sc.w.stop()
         sc.r.start(_idle_event, sc)
-        st.idle.append(sc)
+        st.idle[sc] = None
         return
     st.used -= 1
     sc.close()
 
 
 def _take_idle(st: _SrvState, owner: Any, reuse: str, first: bool) -> SrvConn | None:
+    """An idle connection to the server: the session's own most recent one first, else
+    (``http-reuse`` permitting) the most recently pooled one."""
     idle = st.idle
-    pick = -1
-    for i in range(len(idle) - 1, -1, -1):
-        if idle[i].owner is owner:
-            pick = i
+    for sc in reversed(owner.owned):
+        if sc in idle and sc.owner is owner:
             break
-    if pick < 0:
+    else:
         if reuse == "never" or (reuse == "safe" and first):
             return None
-        pick = len(idle) - 1
-    sc = idle.pop(pick)
+        sc = next(reversed(idle))
+    del idle[sc]
     sc.r.stop()
     st.used += 1
     if st.used > st.peak:
@@ -564,8 +562,8 @@ class HttpConn:
                 sc.owner = None
                 if self._reuse_mode_of(sc.srv) == "never":
                     st = _STATES.get(sc.srv)
-                    if st is not None and sc in st.idle:
-                        st.idle.remove(sc)
+                    if st is not None:
+                        st.idle.pop(sc, None)
                     sc.close()
         self.c_r.stop()
         self.c_w.stop()
@@ -686,7 +684,7 @@ class HttpConn:
             req, info = parse.parse_request(buf[:end], cfg.lax, lim.maxhdr)
         except parse.ParseError as e:
             return self._bad_request(buf, e.status)
-        if end > lim.maxhead - 4 * lim.maxhdr - 64 and parse.htx_blocks(
+        if end > lim.htx_check and parse.htx_blocks(
                 req.method, req.uri, req.version, req.headers.items) > lim.maxhead:
             return self._bad_request(buf, 400)
         self.cbuf = buf[body_at:]
@@ -985,7 +983,7 @@ class HttpConn:
                 rsp, rinfo = parse.parse_response(rbuf[:end], lim.maxhdr, pc.lax_rsp)
             except parse.ParseError:
                 return self._bad_response(txn, be, srv, t0)
-            if end > lim.maxhead - 4 * lim.maxhdr - 64 and parse.htx_blocks(
+            if end > lim.htx_check and parse.htx_blocks(
                     rsp.version, "200", rsp.reason, rsp.headers.items) > lim.maxhead:
                 return self._bad_response(txn, be, srv, t0)
             status = rsp.status

@@ -240,7 +240,7 @@ def _maxhdr(ctx: KwCtx, args: list[str]) -> None:
 class Limits:
     """Global buffer limits (HAProxy tune.*)."""
 
-    __slots__ = ("bufsize", "maxhdr", "maxhead", "maxreq", "maxrewrite")
+    __slots__ = ("bufsize", "htx_check", "maxhdr", "maxhead", "maxreq", "maxrewrite")
 
     def __init__(self, glob: Any) -> None:
         tune = glob.tune if glob is not None else {}
@@ -253,6 +253,8 @@ class Limits:
         self.maxhdr = int(tune.get("http.maxhdr", 101))
         # a head (request or response) must fit in HAProxy's HTX buffer: see parse.htx_blocks
         self.maxhead = self.maxreq - 48
+        # heads shorter than this cannot exceed maxhead: parse.htx_blocks is not needed
+        self.htx_check = self.maxhead - 4 * self.maxhdr - 64
 
 
 def conn_mode(spec: Any) -> int:

@@ -274,7 +274,14 @@ class RoundRobin(Balancer):
         while True:
             if not grp.curr_weight:
                 grp.curr_pos = grp.curr_weight = grp.next_weight
-            st = _from_group(grp)
+            # _from_group, _update_position, _dequeue and saturated, inlined (once per request)
+            curr = grp.curr.items
+            st = curr[0] if curr else None
+            if st is None or not st.cur_w or st.npos > grp.curr_pos:
+                init = grp.init.items
+                if init and init[0].cur_w:
+                    st = init[0]
+                    st.npos = st.rweight = 0
             if st is None:
                 if switched:
                     chosen = avoided
@@ -282,11 +289,25 @@ class RoundRobin(Balancer):
                 switched = True
                 _switch_trees(grp)
                 continue
-            _update_position(grp, st)
-            _dequeue(st)
+            w = st.cur_w
+            if w:
+                if not st.npos:
+                    st.npos = grp.curr_pos & U32
+                st.lpos = st.npos
+                nw = grp.next_weight & U32
+                st.npos = (st.npos + nw // w) & U32
+                st.rweight += nw % w
+                if st.rweight >= w:
+                    st.rweight -= w
+                    st.npos = (st.npos + 1) & U32
+            t = st.inq
+            if t is not None:
+                t.items.remove(st)
+                st.inq = None
             grp.curr_pos += 1
-            if not saturated(st.srv):
-                if st.srv is not avoid or avoided is not None:
+            srv = st.srv
+            if not srv.maxconn or not saturated(srv):
+                if srv is not avoid or avoided is not None:
                     chosen = st
                     break
                 avoided = st
