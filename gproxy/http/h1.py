@@ -38,7 +38,7 @@ from ..pump import SWEEPER, Pump
 from ..server import MAINT_MASK as _MAINT
 from ..session import Session
 from ..tcp import RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
-from . import errors, hooks, parse
+from . import casing, errors, hooks, parse
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
 from .relay import BAD_CHUNK, DST_ERR, OK, SRC_EOF, BodyRelay
@@ -205,10 +205,10 @@ def _count_new(srv: Any) -> None:
 
 # ============================================================== per frontend settings
 class _FeCfg:
-    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "ignore_probes", "lax", "mode", "restrict", "t_client", "t_ka",
-                 "t_req")
+    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "case_cli", "ignore_probes", "lax", "mode", "restrict",
+                 "t_client", "t_ka", "t_req")
 
-    def __init__(self, fe: Any) -> None:
+    def __init__(self, fe: Any, glob: Any) -> None:
         spec = fe.spec
         t = spec.timeouts
         self.t_client = t.get("client", 0) / 1000.0
@@ -222,14 +222,15 @@ class _FeCfg:
         self.caps = bool(self.cap_req or self.cap_rsp or self.cap_cookie)
         self.mode = conn_mode(spec)
         self.restrict = restrict_mode(spec)  # option http-restrict-req-hdr-names delete|reject, else None
+        self.case_cli = casing.client_table(spec, glob)  # h1-case-adjust for what clients receive, else None
 
 
 class _PairCfg:
     """What depends on the frontend/backend pair."""
 
-    __slots__ = ("buffer_req", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "restrict", "reuse", "rsp_hooks")
+    __slots__ = ("buffer_req", "case_srv", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "restrict", "reuse", "rsp_hooks")
 
-    def __init__(self, fe: Any, be: Any) -> None:
+    def __init__(self, fe: Any, be: Any, glob: Any) -> None:
         fs, bs = fe.spec, be.spec
         self.mode = max(conn_mode(fs), conn_mode(bs))
         self.ff = forward_spec(fs, bs, "forwardfor")
@@ -241,6 +242,7 @@ class _PairCfg:
         self.rsp_hooks = bool(bs.http_response or fs.http_response or bs.cookie is not None
                               or bs.http_after_response or fs.http_after_response)
         self.restrict = restrict_mode(bs) if bs is not fs else None  # the backend's own pass (HAProxy: be != fe)
+        self.case_srv = casing.server_table(bs, glob)  # h1-case-adjust for what servers receive, else None
 
 
 # ============================================================== the session handler
@@ -262,14 +264,14 @@ class HttpSessions:
     def fe_cfg(self, fe: Any) -> _FeCfg:
         c = self.fecfg.get(fe)
         if c is None:
-            c = self.fecfg[fe] = _FeCfg(fe)
+            c = self.fecfg[fe] = _FeCfg(fe, getattr(self.process.model, "glob", None))
         return c
 
     def pair_cfg(self, fe: Any, be: Any) -> _PairCfg:
         key = (fe, be)
         c = self.pair.get(key)
         if c is None:
-            c = self.pair[key] = _PairCfg(fe, be)
+            c = self.pair[key] = _PairCfg(fe, be, getattr(self.process.model, "glob", None))
         return c
 
     def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
@@ -870,6 +872,8 @@ class HttpConn:
                 forced = ls
         # the request head for the server
         head = _render_req(req, _srv_conn_header(srv_close, upgrade, pc.pretend_ka, info.minor))
+        if pc.case_srv is not None:
+            head = _recase(head, pc.case_srv)
         # body bytes already here
         body0 = b""
         cbuf = self.cbuf
@@ -994,6 +998,8 @@ class HttpConn:
             if status < 200 and status != 101:
                 # interim response: forward it and wait for the final one
                 out = _render_rsp(rsp, None)
+                if self.cfg.case_cli is not None:
+                    out = _recase(out, self.cfg.case_cli)
                 if not self._send_client(out, _htx_size(rsp.version, str(status), rsp.reason, rsp.headers.items)
                                          if logging else len(out)):
                     return self._end(txn, be, srv, t0, "CH", False, False, from_srv=True)
@@ -1063,6 +1069,8 @@ class HttpConn:
         else:
             hdr = "connection: close\r\n" if rinfo.minor else None
         out = _render_rsp(rsp, hdr)
+        if cfg.case_cli is not None:
+            out = _recase(out, cfg.case_cli)
         sess.status = status
         body = rbuf[body_at:] if len(rbuf) > body_at else b""
         rrem = 0
@@ -1248,6 +1256,8 @@ class HttpConn:
             extra = None
         head_only = txn.req.method == "HEAD"
         data, ka = rep.render(cli_ka, self.minor, head_only, extra)
+        if self.cfg.case_cli is not None:
+            data = _recase(data, self.cfg.case_cli)
         sess.status = status or rep.status
         if self.logging:
             items = rep.headers if not extra else list(rep.headers) + extra
@@ -1696,6 +1706,8 @@ class HttpConn:
         elif info.minor == 0 and not upgrade:
             extra = "connection: keep-alive\r\n"
         head = _render_req(req, extra)
+        if pc.case_srv is not None:
+            head = _recase(head, pc.case_srv)
         body = txn.extra.get("_body0", b"")
         t_sent = _monotonic()
         try:
@@ -1750,6 +1762,17 @@ def _render_rsp(rsp: Response, conn_hdr: str | None) -> bytes:
 
 
 _JOIN = ": ".join  # (name, value) -> "name: value", without a Python frame per header
+
+
+def _recase(data: bytes, table: dict[str, str]) -> bytes:
+    """``h1-case-adjust``: the header names of the head that starts ``data`` respelt by
+    ``table`` (``casing.adjust``); the start line and anything after the head unchanged."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return data
+    lines = data[:end].decode("latin-1").split("\r\n")
+    items = casing.adjust([(n, v) for n, _, v in (line.partition(":") for line in lines[1:])], table)
+    return "\r\n".join([lines[0], *[n + ":" + v for n, v in items]]).encode("latin-1") + data[end:]
 
 
 def _htx_size(a: str, b: str, c: str, items: list[tuple[str, str]]) -> int:

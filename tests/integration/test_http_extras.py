@@ -6,8 +6,8 @@
   ``http-request`` rules, for the frontend and again for a different backend; a refusal
   is a 403 deny (``PR--``), answered with the proxies' error pages;
 * ``h1-case-adjust`` / ``h1-case-adjust-file`` / ``option h1-case-adjust-bogus-client|server``:
-  what haproxy sends is what ``gproxy.http.casing.adjust`` computes; gproxy's engine does
-  not apply the table yet (xfail until it does).
+  what haproxy sends is what ``gproxy.http.casing.adjust`` computes, and what gproxy
+  sends to clients and servers is the same.
 
 Two kinds of tests: the ``proxy`` fixture (gproxy, or haproxy with
 ``GPROXY_TEST_PROXY=haproxy``) with exact bytes and log lines, and differential runs
@@ -22,7 +22,7 @@ import shutil
 
 import pytest
 from differential.corpus import STD, Config, Scenario, req
-from differential.harness import Pair, Script, compare, selftest
+from differential.harness import Pair, Script, compare
 from helpers import free_port
 
 from gproxy.http import casing
@@ -423,7 +423,5 @@ def test_haproxy_case_adjust_is_casing_adjust(tmp_path):
 
 
 @needs_haproxy
-@pytest.mark.xfail(not selftest(), strict=True,
-                   reason="the engine does not apply casing.adjust yet (h1.py rendering, another change)")
 def test_differential_case_adjust(tmp_path):
     _differential(CASING, CASING_SCENARIOS, tmp_path)
