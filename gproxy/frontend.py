@@ -4,13 +4,20 @@ Owns the frontend-side keywords (``maxconn``, ``backlog``, ``default_backend``,
 ``use_backend``) and, at run time, the frontend's counters, the per-frontend and
 process-wide connection limits (listeners stop accepting when full and resume when a
 session ends), and the hand-off of each accepted connection to a session greenlet.
+
+Session greenlets are reused: one whose session ended parks in a small pool and takes
+the next accepted connection, which saves creating a greenlet and its Python frame
+stack (an mmap/munmap pair) per connection.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-import gevent
+from gevent import getcurrent
+from gevent.hub import get_hub
+from greenlet import greenlet as _greenlet
 
 from .config.model import Proxy, UseBackend
 from .counters import FreqCtr, new_hrsp
@@ -107,7 +114,10 @@ class Frontend:
         self.sess_rate.add()
         self.max_conn = max(self.max_conn, self.cur_conn)
         self.process.conn_started()
-        gevent.spawn_raw(self.session_handler, self, listener, conn, addr)
+        if _PARKED:
+            _PARKED.pop().switch((self.session_handler, self, listener, conn, addr))
+        else:
+            _greenlet(_worker, get_hub()).switch((self.session_handler, self, listener, conn, addr))
 
     def released(self, listener: Any) -> None:
         self.cur_conn -= 1
@@ -144,3 +154,26 @@ class Frontend:
         if self.disabled or self.stopping:
             return "STOP"
         return "OPEN"
+
+
+# ---------------------------------------------------------------- session greenlets
+_PARKED: list[Any] = []  # idle session greenlets, waiting for a connection
+_MAX_PARKED = 256
+
+
+def _worker(job: tuple[Any, ...]) -> None:
+    """Body of a session greenlet: run sessions one after the other, parking in between
+    (the hub switches here with the next job; a full pool lets the greenlet end)."""
+    me = getcurrent()
+    hub = get_hub()
+    while True:
+        handler, fe, listener, conn, addr = job
+        try:
+            handler(fe, listener, conn, addr)
+        except Exception:  # noqa: BLE001 - handlers log their own errors; this one is a bug: report it, keep going
+            hub.handle_error(me, *sys.exc_info())
+        job = None
+        if len(_PARKED) >= _MAX_PARKED:
+            return
+        _PARKED.append(me)
+        job = hub.switch()
