@@ -179,6 +179,7 @@ class TcpSessions:
         be = None
         srv = None
         silent = False
+        upgraded = False
         try:
             spec = fe.spec
             if spec.tcp_request_connection and not run_tcp_connection(spec.tcp_request_connection, sess):
@@ -207,6 +208,12 @@ class TcpSessions:
             if be is None:
                 sess.term = "PR"
                 return
+            if be.spec.mode == "http":
+                # HAProxy upgrades the connection to HTTP: the HTTP engine takes it over
+                upgraded = True
+                fe.sessions.discard(sess)
+                self.process.http.upgraded(fe, listener, conn, addr, be, sess)
+                return
             sess.backend = be
             sess.backend_name = be.name
             be.cur_sess += 1
@@ -222,29 +229,30 @@ class TcpSessions:
             sess.term = "ID"
             self.process.events.internal_error(sess)
         finally:
-            if srv_sock is not None:
-                srv_sock.close()
-            conn.close()
-            now = time.monotonic()
-            sess.t_total = int((now - sess.accept_mono) * 1000)
-            if srv is not None:
-                self.release(sess, be, srv)
-                if sess.t_connect >= 0:
-                    srv.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
-            if be is not None:
-                be.cur_sess -= 1
-                if srv is not None and sess.t_connect >= 0:
-                    be.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
-                be.bytes_in += sess.bytes_in
-                be.bytes_out += sess.bytes_out
-            fe.bytes_in += sess.bytes_in
-            fe.bytes_out += sess.bytes_out
-            listener.bytes_in += sess.bytes_in
-            listener.bytes_out += sess.bytes_out
-            fe.sessions.discard(sess)
-            if not silent:
-                self.process.log_session(fe, sess)
-            fe.released(listener)
+            if not upgraded:  # else the HTTP engine owns the connection and its accounting
+                if srv_sock is not None:
+                    srv_sock.close()
+                conn.close()
+                now = time.monotonic()
+                sess.t_total = int((now - sess.accept_mono) * 1000)
+                if srv is not None:
+                    self.release(sess, be, srv)
+                    if sess.t_connect >= 0:
+                        srv.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
+                if be is not None:
+                    be.cur_sess -= 1
+                    if srv is not None and sess.t_connect >= 0:
+                        be.timings.add(sess.t_queue, sess.t_connect, 0, sess.t_total)
+                    be.bytes_in += sess.bytes_in
+                    be.bytes_out += sess.bytes_out
+                fe.bytes_in += sess.bytes_in
+                fe.bytes_out += sess.bytes_out
+                listener.bytes_in += sess.bytes_in
+                listener.bytes_out += sess.bytes_out
+                fe.sessions.discard(sess)
+                if not silent:
+                    self.process.log_session(fe, sess)
+                fe.released(listener)
 
     # -------------------------------------------------------------- connect
     def connect(self, sess: Session, be: Any) -> tuple[Any, Any]:

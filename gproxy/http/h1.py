@@ -284,6 +284,23 @@ class HttpSessions:
             return
         c.run()
 
+    def upgraded(self, fe: Any, listener: Any, conn: Any, addr: Any, be: Any, tcp_sess: Any) -> None:
+        """A ``mode tcp`` frontend chose a ``mode http`` backend: HAProxy upgrades the
+        connection to HTTP.  The TCP session already read any PROXY header and ran the
+        frontend's tcp-request rules and backend choice; every request of the connection
+        goes to ``be``."""
+        try:
+            c = HttpConn(self, fe, listener, conn, addr)
+        except Exception:  # noqa: BLE001 - e.g. the socket died before we looked at it
+            conn.close()
+            fe.released(listener)
+            return
+        c.fixed_be = be
+        s = c.sess
+        s.accept_mono, s.accept_ts, s.t_handshake = tcp_sess.accept_mono, tcp_sess.accept_ts, tcp_sess.t_handshake
+        s.cli_ip, s.cli_port, s.fe_ip, s.fe_port = tcp_sess.cli_ip, tcp_sess.cli_port, tcp_sess.fe_ip, tcp_sess.fe_port
+        c.run()
+
 
 class HttpConn:
     """One client connection in ``mode http``."""
@@ -300,6 +317,7 @@ class HttpConn:
         "dl",
         "dl_term",
         "fe",
+        "fixed_be",
         "gswitch",
         "handler",
         "hub",
@@ -358,6 +376,7 @@ class HttpConn:
         self.sess: Session = Session(fe, listener, addr, None)
         self.t_start = 0.0
         self.be_held: Any = None
+        self.fixed_be: Any = None  # set when a tcp frontend's connection was upgraded (HttpSessions.upgraded)
         self.ka_pref = True
         self.minor = 1
         self.body_left = False
@@ -525,6 +544,10 @@ class HttpConn:
         cfg = self.cfg
         SWEEPER.add(self)
         try:
+            if self.fixed_be is not None:  # upgraded from a tcp session, which did the rest
+                while self.transaction():
+                    pass
+                return
             if listener.bind_spec.accept_proxy:
                 try:
                     _, src, dst = read_proxy_header(self.cli, cfg.t_client)
@@ -813,6 +836,8 @@ class HttpConn:
             self.body_left = not chunk.done
         # tcp-request content, http-request rules of the frontend
         spec = fe.spec
+        if self.fixed_be is not None:  # upgraded from mode tcp: no HTTP frontend processing
+            return self._to_backend(txn, req, info, self.fixed_be, chunk, t0)
         if spec.tcp_request_content and not hooks.tcp_content(spec.tcp_request_content, sess, txn):
             fe.denied_req += 1
             return self._end(txn, None, None, t0, "PR", False, False)
@@ -826,6 +851,10 @@ class HttpConn:
         be = hooks.select_backend(fe, sess, txn, self.handler.backends()) if spec.use_backends else fe.default_backend
         if be is None:
             return self._local_error(txn, 503, "SC", t0)
+        return self._to_backend(txn, req, info, be, chunk, t0)
+
+    def _to_backend(self, txn: Txn, req: Request, info: parse.ReqInfo, be: Any, chunk: Any, t0: float) -> bool:
+        sess = self.sess
         sess.backend = be
         sess.backend_name = be.name
         self.be_held = be
