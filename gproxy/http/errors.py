@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config.parser import register_section
+from ..config.values import c_atol
 from ..registry import PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 from . import parse
 
@@ -203,23 +204,10 @@ def reply(code: int, be_spec: Any = None, fe_spec: Any = None) -> Reply:
 
 # ----------------------------------------------------------------------------- keywords
 def status_code(text: str) -> int:
-    """HAProxy's ``int status = atol(text)``: strtol() rules (leading blanks, a sign, the
-    leading digits; ``abc`` is 0, ``403abc`` is 403), saturated to the C long range, then
-    truncated to a C int (``4294967699`` is 403, a huge number is -1)."""
-    i, n = 0, len(text)
-    while i < n and text[i] in " \t\n\v\f\r":
-        i += 1
-    neg = False
-    if i < n and text[i] in "+-":
-        neg = text[i] == "-"
-        i += 1
-    v = 0
-    while i < n and "0" <= text[i] <= "9":
-        v = v * 10 + ord(text[i]) - 48
-        i += 1
-    v = -v if neg else v
-    v = max(-(1 << 63), min(v, (1 << 63) - 1))
-    v &= 0xFFFFFFFF
+    """HAProxy's ``int status = atol(text)``: C ``atol()`` (``abc`` is 0, ``403abc`` is
+    403, saturated to the C long range), then truncated to a C int (``4294967699`` is
+    403, a huge number is -1)."""
+    v = c_atol(text) & 0xFFFFFFFF
     return v - (1 << 32) if v >= 1 << 31 else v
 
 

@@ -276,24 +276,25 @@ class HttpSessions:
         return c
 
     def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
+        c = self._new(fe, listener, conn, addr)
+        if c is not None:
+            c.run()
+
+    def _new(self, fe: Any, listener: Any, conn: Any, addr: Any) -> HttpConn | None:
         try:
-            c = HttpConn(self, fe, listener, conn, addr)
+            return HttpConn(self, fe, listener, conn, addr)
         except Exception:  # noqa: BLE001 - e.g. the socket died before we looked at it
             conn.close()
             fe.released(listener)
-            return
-        c.run()
+            return None
 
     def upgraded(self, fe: Any, listener: Any, conn: Any, addr: Any, be: Any, tcp_sess: Any) -> None:
         """A ``mode tcp`` frontend chose a ``mode http`` backend: HAProxy upgrades the
         connection to HTTP.  The TCP session already read any PROXY header and ran the
         frontend's tcp-request rules and backend choice; every request of the connection
         goes to ``be``."""
-        try:
-            c = HttpConn(self, fe, listener, conn, addr)
-        except Exception:  # noqa: BLE001 - e.g. the socket died before we looked at it
-            conn.close()
-            fe.released(listener)
+        c = self._new(fe, listener, conn, addr)
+        if c is None:
             return
         c.fixed_be = be
         s = c.sess

@@ -135,36 +135,6 @@ def _switch_trees(grp: _Group) -> None:
     grp.curr_pos = grp.curr_weight
 
 
-def _from_group(grp: _Group) -> _RR | None:
-    """Next server of the current tree, or the heaviest of "init" if better placed."""
-    curr = grp.curr.items
-    s1 = curr[0] if curr else None
-    if s1 is not None and s1.cur_w and s1.npos <= grp.curr_pos:
-        return s1
-    init = grp.init.items
-    if init:
-        s2 = init[0]
-        if s2.cur_w:
-            s2.npos = s2.rweight = 0
-            return s2
-    return s1
-
-
-def _update_position(grp: _Group, st: _RR) -> None:
-    w = st.cur_w
-    if not w:
-        return
-    if not st.npos:
-        st.npos = grp.curr_pos & U32
-    st.lpos = st.npos
-    nw = grp.next_weight & U32
-    st.npos = (st.npos + nw // w) & U32
-    st.rweight += nw % w
-    if st.rweight >= w:
-        st.rweight -= w
-        st.npos = (st.npos + 1) & U32
-
-
 @algorithm("roundrobin")
 class RoundRobin(Balancer):
     """Weighted, dynamic, smooth round robin with HAProxy's exact server sequence."""
@@ -274,7 +244,9 @@ class RoundRobin(Balancer):
         while True:
             if not grp.curr_weight:
                 grp.curr_pos = grp.curr_weight = grp.next_weight
-            # _from_group, _update_position, _dequeue and saturated, inlined (once per request)
+            # the next server of the current tree, or the heaviest of "init" if better
+            # placed (fwrr_get_server_from_group), its position updated (fwrr_update_position)
+            # and taken out of its tree; inlined: this runs once per request
             curr = grp.curr.items
             st = curr[0] if curr else None
             if st is None or not st.cur_w or st.npos > grp.curr_pos:

@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from gproxy.config import import_keyword_modules
 from gproxy.config.model import Model
-from gproxy.config.parser import Parser
-from gproxy.config.validate import validate
 from gproxy.http import casing
+
+from .cfgtext import HTTP_HEAD as HEAD
+from .cfgtext import parse as _parse
 
 pytestmark = pytest.mark.timeout(10)
 
-import_keyword_modules()
-
-HEAD = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n"
-
 
 def parse(text: str, check: bool = True) -> tuple[Model, list[str]]:
-    p = Parser()
-    p.parse_text(text, "t.cfg")
-    if check and not p.diag.fatal:
-        validate(p.model, p.diag)
-    return p.model, [f"{m.level}: {m.render(pid=0).split(' : config : ', 1)[1]}" for m in p.diag.messages]
+    return _parse(text, check)
 
 
 # ------------------------------------------------------------------ adjust

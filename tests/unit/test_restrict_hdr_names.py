@@ -6,25 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from gproxy.config import import_keyword_modules
-from gproxy.config.model import Model
-from gproxy.config.parser import Parser
 from gproxy.http.keywords import RESTRICT_DENY, restrict_hdr_names, restrict_mode
+
+from .cfgtext import HTTP_HEAD as HEAD
+from .cfgtext import parse
 
 pytestmark = pytest.mark.timeout(10)
 
-import_keyword_modules()
-
-HEAD = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n"
 
 HDRS = [("host", "x"), ("x_my_hdr", "1"), ("x-ok-1", "2"), ("x.dot", "3"), ("accept", "*/*"),
         ("x-my_hdr-2", "4"), ("x-trailing_", "5")]
-
-
-def parse(text: str) -> tuple[Model, list[str]]:
-    p = Parser()
-    p.parse_text(text, "t.cfg")
-    return p.model, [f"{m.level}: {m.render(pid=0).split(' : config : ', 1)[1]}" for m in p.diag.messages]
 
 
 # ------------------------------------------------------------------ the check
