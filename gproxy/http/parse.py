@@ -293,8 +293,8 @@ def _single(lo: str | None, name: str) -> int:
     return lo.count("\r\n", 0, lo.find(name))
 
 
-def _llhttp_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple[str, str]], int, str] | None:
-    """The common request head, validated by llhttp: (method, uri, minor version, items,
+def _llhttp_request(data: bytes, lax: bool) -> tuple[str, str, str, list[tuple[str, str]], int, str] | None:
+    """The common request head, validated by llhttp: (method, uri, version, items,
     special-name bits, lower-cased head), or None when llhttp refuses it or accepts what
     HAProxy refuses (HTTP/0.9, versions other than 1.0/1.1, '#' in the URI): then the head
     goes through ``_tokenize_request``, which applies HAProxy's rules."""
@@ -305,15 +305,11 @@ def _llhttp_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple[s
     if len(parts) != 3:
         return None
     method, uri, ver = parts
-    if ver == "HTTP/1.1":
-        minor = 1
-    elif ver == "HTTP/1.0":
-        minor = 0
-    else:
+    if ver != "HTTP/1.1" and ver != "HTTP/1.0":
         return None
     if not lax and "#" in uri:
         return None
-    return method, uri, minor, items, mask, lo
+    return method, uri, ver, items, mask, lo
 
 
 def _llhttp_response(data: bytes) -> tuple[int, str, int, list[tuple[str, str]], int, str] | None:
@@ -539,14 +535,15 @@ def _uri_ok(uri: str, lax: bool) -> bool:
     return True
 
 
-def _tokenize_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple[str, str]], int]:
-    """HAProxy's request-head rules, for the heads llhttp refuses: (method, uri, minor
-    version, header items, special-name bits).  Raises ParseError.
+def _tokenize_request(data: bytes, lax: bool) -> tuple[str, str, str, list[tuple[str, str]], int]:
+    """HAProxy's request-head rules, for the heads llhttp refuses: (method, uri, version
+    as forwarded, header items, special-name bits).  Raises ParseError.
 
     The start line is ``_REQLINE_RE`` with SP or HT between its words.  Without ``lax``
     the version must be ``HTTP/<d>.<d>``; with it, any ``[A-Z0-9./]+``.  A version is 1.1
     (forwarded as ``HTTP/1.1``) when HAProxy's test of its 6th and 8th characters says so
-    (8 characters, ``v[5] > '1'`` or ``v[5] == '1' and v[7] >= '1'``), else 1.0.  A line
+    (8 characters, ``v[5] > '1'`` or ``v[5] == '1' and v[7] >= '1'``), else 1.0 and
+    forwarded as written (``HTTP/0.9``, lax ``HTTX/1.0``, ``HTTP/1``).  A line
     without a version is HTTP/0.9: refused, but with ``lax`` a ``GET`` with a URI becomes
     an HTTP/1.0 request without headers -- HAProxy's request ends with that line."""
     text = data.decode("latin-1")
@@ -560,7 +557,7 @@ def _tokenize_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple
         raise ParseError(400, "invalid uri")
     if not ver:
         if lax and method == "GET":
-            return method, uri, 0, [], 0
+            return method, uri, "HTTP/1.0", [], 0
         raise ParseError(400, "HTTP/0.9 request")
     if not lax and (len(ver) != 8 or not _VERSION_RE.fullmatch(ver)):
         raise ParseError(400, "invalid version")
@@ -570,23 +567,22 @@ def _tokenize_request(data: bytes, lax: bool) -> tuple[str, str, int, list[tuple
         items, mask = _split_headers(lines, lax)
     except ParseError:
         raise ParseError(400, "invalid header line") from None
-    return method, uri, minor, items, mask
+    return method, uri, "HTTP/1.1" if minor else ver, items, mask
 
 
 def parse_request(data: bytes, lax: bool = False, maxhdr: int = MAXHDR) -> tuple[Request, ReqInfo]:
     """Parse a request head (without the blank line).  Raises ParseError."""
     tok = _llhttp_request(data, lax)
     if tok is None:
-        method, uri, minor_n, items, mask = _tokenize_request(data, lax)
+        method, uri, version, items, mask = _tokenize_request(data, lax)
         lo = None
     else:
-        method, uri, minor_n, items, mask, lo = tok
+        method, uri, version, items, mask, lo = tok
     if len(items) >= maxhdr:
         raise ParseError(400, "too many headers")
-    version = "HTTP/1.0" if minor_n == 0 else "HTTP/1.1"
     info = ReqInfo()
     req = Request(method, uri, version, Headers(items))
-    if minor_n == 0:
+    if version != "HTTP/1.1":
         info.minor = 0
     if not mask:
         return req, info

@@ -268,8 +268,11 @@ def test_limits_defaults():
         (b"GET /vg HTTX/1.1\r\nHost: x\r\n\r\n", True, b"GET /vg HTTP/1.1\r\nhost: x\r\n\r\n"),
         (b"GET / ABCDEFGH\r\n\r\n", True, b"GET / HTTP/1.1\r\n\r\n"),
         (b"GET / HTTP/3.7\r\n\r\n", False, b"GET / HTTP/1.1\r\n\r\n"),
-        (b"GET / HTTP/1\r\n\r\n", True, b"GET / HTTP/1.0\r\n\r\n"),  # haproxy: "HTTP/1" as is
-        (b"GET / HTTP/0.9\r\n\r\n", False, b"GET / HTTP/1.0\r\n\r\n"),  # haproxy: "HTTP/0.9" as is
+        (b"GET / HTTP/1\r\n\r\n", True, b"GET / HTTP/1\r\n\r\n"),  # not 1.1: forwarded as written
+        (b"GET / HTTP/0.9\r\n\r\n", False, b"GET / HTTP/0.9\r\n\r\n"),
+        (b"GET / HTTX/1.0\r\n\r\n", True, b"GET / HTTX/1.0\r\n\r\n"),
+        (b"GET / HTTP/1.10\r\n\r\n", True, b"GET / HTTP/1.10\r\n\r\n"),
+        (b"GET / HTTP/2.0\r\n\r\n", False, b"GET / HTTP/1.1\r\n\r\n"),  # counts as 1.1
         # HTTP/0.9 (lax): a GET with a URI becomes HTTP/1.0; the request ends with its line
         (b"GET /nov\r\nHost: example.com\r\n\r\n", True, b"GET /nov HTTP/1.0\r\n\r\n"),
         (b"GET /nov \r\n\r\n", True, b"GET /nov HTTP/1.0\r\n\r\n"),
