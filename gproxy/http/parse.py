@@ -620,6 +620,13 @@ def parse_request(data: bytes, lax: bool = False, maxhdr: int = MAXHDR) -> tuple
             _check_authority(req, items, bool(mask & _HOST))
         elif method == "CONNECT" and mask & _HOST:
             _check_connect_host(uri, items)
+        elif mask & _HOST:
+            # any other URI is read as an authority up to its first '/' (HAProxy's
+            # http_get_authority) and must name the Host, default port included
+            auth = uri.split("/", 1)[0].lower()
+            for k, v in items:
+                if k == "host" and v.lower() != auth:
+                    raise ParseError(400, "host does not match the uri authority")
     if mask & _UPG and info.conn is not None and info.conn.upgrade:
         up = ",".join(v for k, v in items if k == "upgrade").lower()
         if "websocket" in up:

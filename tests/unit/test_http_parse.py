@@ -440,3 +440,27 @@ def test_llhttp_path_matches_haproxy_rules(lax):
         taken += 1
         assert tuple(fast[:5]) == parse._tokenize_request(data, lax), data
     assert taken >= 150, taken
+
+
+@pytest.mark.parametrize(
+    ("line", "host", "ok"),
+    [  # haproxy 2.6.12: a URI that is neither origin-form, '*' nor absolute is an authority
+        (b"GET ;R&F HTTP/1.1", b"x", False),
+        (b"GET foo HTTP/1.1", b"x", False),
+        (b"GET foo HTTP/1.1", b"foo", True),
+        (b"GET foo:80 HTTP/1.1", b"foo:80", True),
+        (b"GET foo:80 HTTP/1.1", b"foo", False),  # no scheme: no default port to drop
+        (b"GET foo/bar HTTP/1.1", b"foo", True),  # the authority ends at the first '/'
+        (b"GET foo HTTP/1.1", None, True),
+        (b"OPTIONS x HTTP/1.1", b"x", True),
+        (b"GET a?b HTTP/1.1", b"a", False),
+    ],
+)
+def test_authority_form_uri_must_match_host(line: bytes, host: bytes | None, ok: bool) -> None:
+    data = line + (b"\r\nHost: " + host if host else b"")
+    if ok:
+        parse.parse_request(data)
+    else:
+        with pytest.raises(parse.ParseError) as e:
+            parse.parse_request(data)
+        assert e.value.status == 400
