@@ -672,7 +672,7 @@ class HttpConn:
                     if end > lim.maxreq:
                         return self._bad_request(buf, 400)
                     break
-                if len(buf) > lim.maxreq:
+                if len(buf) > lim.maxreq or parse.partial_request_refused(buf, cfg.lax):
                     return self._bad_request(buf, 400)
             try:
                 self._wait_cli(deadline, idle_term if not buf else "cR")
@@ -842,6 +842,10 @@ class HttpConn:
         if spec.tcp_request_content and not hooks.tcp_content(spec.tcp_request_content, sess, txn):
             fe.denied_req += 1
             return self._end(txn, None, None, t0, "PR", False, False)
+        if req.body_len or chunk is not None:  # option http-buffer-request waits before the rules
+            chunk = self._wait_body(txn, info, chunk, bool(spec.options.get("http-buffer-request")))
+            if chunk is False:
+                return False
         v = hooks.http_request(spec.http_request, txn) if spec.http_request else None
         if v is not None and v.kind != "allow":
             return self._verdict(txn, v, t0, None)
@@ -876,6 +880,10 @@ class HttpConn:
             pc = self.pc = self.handler.pair_cfg(fe, be)
             self.pc_be = be
         bspec = be.spec
+        if bspec is not fe.spec and (req.body_len or chunk is not None):  # the backend's http-buffer-request
+            chunk = self._wait_body(txn, info, chunk, bool(bspec.options.get("http-buffer-request")))
+            if chunk is False:
+                return False
         v = hooks.http_request(bspec.http_request, txn) if bspec is not fe.spec and bspec.http_request else None
         if v is not None and v.kind != "allow":
             return self._verdict(txn, v, t0, be)
@@ -1476,6 +1484,41 @@ class HttpConn:
         self._wait(t, 0.0, "")
 
     # ------------------------------------------------------------ buffering
+    def _wait_body(self, txn: Txn, info: parse.ReqInfo, chunk: Any, wait: bool) -> Any:
+        """Before a proxy's http-request rules, for a request with a body.  With ``wait``
+        (its ``option http-buffer-request``) do what HAProxy does first: answer
+        ``Expect: 100-continue`` (HTTP/1.1) and drop that header, then read the body into
+        ``self.cbuf`` up to a buffer.  Then expose the body bytes held to the body sample
+        fetches (``txn.extra["req_body"]``, read by ``body.py``).  Returns the chunk tracker
+        to go on with (a fresh one over the new ``self.cbuf``), or False when the client
+        failed (already answered and logged)."""
+        req = txn.req
+        if wait:
+            if info.expect_100 and info.minor:
+                if not self._send_client(_CONTINUE, 0):
+                    return False
+                info.expect_100 = False
+                req.headers.delete("expect")
+            if self.body_left:
+                cbuf = self.cbuf
+                if chunk is None:
+                    got = self._buffer_body(info, cbuf, req.body_len - len(cbuf), None)
+                    if got is None:
+                        return False
+                    self.cbuf = got[0]
+                    self.body_left = got[1] > 0
+                else:
+                    got = self._buffer_body(info, chunk.forward(cbuf, 0, len(cbuf)), 0, chunk)
+                    if got is None:
+                        return False
+                    # _buffer_body left the bytes after the body in self.cbuf once done
+                    self.cbuf = got[0] + self.cbuf if chunk.done else got[0]
+                    chunk = parse.ChunkTracker()
+                    chunk.feed(self.cbuf, 0, len(self.cbuf))
+                    self.body_left = not chunk.done
+        txn.extra["req_body"] = self.cbuf
+        return chunk
+
     def _buffer_body(self, info: parse.ReqInfo, body0: bytes, remaining: int, chunk: Any) -> tuple[bytes, int] | None:
         """``option http-buffer-request``: wait for the body (up to a buffer) before going on."""
         lim = self.handler.limits

@@ -118,6 +118,20 @@ def head_end_09(buf: bytes) -> tuple[int, int]:
     return end, nl + 1
 
 
+def partial_request_refused(buf: bytes, lax: bool) -> bool:
+    """Whether HAProxy already refuses an incomplete request head: it answers 400 as soon
+    as it reads a bad line (request line, header line, bare CR, '#' in the URI) instead
+    of waiting for the blank line.  Only the complete lines of ``buf`` are judged."""
+    nl = buf.rfind(b"\n")
+    if nl < 0:
+        return False
+    try:
+        _tokenize_request(buf[: nl - 1 if nl and buf[nl - 1] == 13 else nl], lax)
+    except ParseError:
+        return True
+    return False
+
+
 def skip_empty_lines(buf: bytes) -> int:
     """Offset of the first byte after leading CRLF/LF (HAProxy skips them before a request)."""
     i = 0

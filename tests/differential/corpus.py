@@ -537,6 +537,12 @@ scn("seed-http10", "seed", "www", req(uri="/s10", version="HTTP/1.0", headers=((
 scn("seed-pipelined", "seed", "www", req(uri="/sp1") + req(uri="/sp2"))
 scn("seed-ws", "seed", "www", (req(uri="/ws", extra=WS + WS_KEY), Pause(0.1), b"seed-tunnel"), [switching()])
 
+# ------------------------------------------------------- incomplete heads refused at once
+both("partial-bad-header", b"GET /pbh HTTP/1.1\r\nHost: example.com\r\nBad Header\r\n",
+     doc="haproxy answers 400 on the bad line, without waiting for the blank line")
+both("partial-cr-in-value", b"GET /pcr HTTP/1.1\r\nHost: example.com\r\nX: a\rb\r\n")
+scn("partial-hash-uri", "basic", "fe", b"GET /a#b HTTP/1.1\r\nHost: example.com\r\n")
+
 # ====================================================================== expectations
 
 #: haproxy 2.6's first status code per scenario (checked on every run, see module doc)
@@ -606,6 +612,8 @@ EXPECT: dict[str, str] = {
     "err-503-no-server": "503", "err-503-errorfile": "503", "err-503-refused": "503",
     "err-504-slow": "504", "err-body-incomplete": "504",
     "err-408-partial-head": "408", "err-408-nothing": "408",
+    "partial-bad-header@strict": "400", "partial-bad-header@lax": "400", "partial-cr-in-value@strict": "400",
+    "partial-cr-in-value@lax": "400", "partial-hash-uri": "400",
 }
 
 SCENARIOS[:] = [replace(s, expect=EXPECT.get(s.id, s.expect)) for s in SCENARIOS]
