@@ -800,9 +800,11 @@ def _a_auth(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
             be = getattr(sess, "backend", None)
             px = be if be is not None else getattr(sess, "frontend", None)
             rl = getattr(px, "name", "") or getattr(sess, "frontend_name", "")
-        r = error_page(401, sess)
-        r.headers.items.append(("www-authenticate", f'Basic realm="{rl}"'))
-        return Verdict("auth", 401, r, realm=rl)
+        proxy = smp.proxy_request(txn)  # answered 407 with proxy-authenticate
+        code = 407 if proxy else 401
+        r = error_page(code, sess)
+        r.headers.items.append(("proxy-authenticate" if proxy else "www-authenticate", f'Basic realm="{rl}"'))
+        return Verdict("auth", code, r, realm=rl)
 
     return run, i
 

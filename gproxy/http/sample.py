@@ -1372,12 +1372,27 @@ def _f_cap_uri(sess: Any, txn: Any, a: list[Any]) -> Any:
 # HTTP authentication (filled by userlist.py: http_auth, http_auth_group) -----------
 
 
+def proxy_request(txn: Any) -> bool:
+    """HAProxy's TX_USE_PX_CONN: ``option http-use-proxy-header`` on the frontend and a
+    request URI that is not origin-form.  Authentication then uses Proxy-Authorization
+    and ``http-request auth`` answers 407."""
+    r = _req(txn)
+    fe = getattr(getattr(txn, "sess", None), "frontend", None)
+    return (r is not None and fe is not None and (r.uri or "/")[:1] != "/"
+            and bool(fe.spec.options.get("http-use-proxy-header")))
+
+
+def auth_header(txn: Any) -> str:
+    return "proxy-authorization" if proxy_request(txn) else "authorization"
+
+
 def basic_auth(txn: Any) -> tuple[str, str, str] | None:
-    """(method, user, pass) from the Authorization header (get_http_auth()), or None."""
+    """(method, user, pass) from the Authorization header (Proxy-Authorization for a
+    proxy request: get_http_auth()), or None."""
     r = _req(txn)
     if r is None:
         return None
-    v = r.headers.get_all("authorization")
+    v = r.headers.get_all(auth_header(txn))
     if not v:
         return None
     val = v[0]
@@ -1409,7 +1424,7 @@ def _f_auth_type(sess: Any, txn: Any, a: list[Any]) -> Any:
     r = _req(txn)
     if r is None:
         return None
-    v = r.headers.get_all("authorization")
+    v = r.headers.get_all(auth_header(txn))
     if not v:
         return None
     b = basic_auth(txn)

@@ -302,6 +302,28 @@ backend be
 """, ("raw", "rawsw"))
 
 
+#: ``http-request auth`` answers 407 (proxy-authenticate) to a proxy request: ``option
+#: http-use-proxy-header`` and a URI that is not origin-form (HAProxy's TX_USE_PX_CONN)
+PXAUTH = Config("extras-pxauth", DIFF_HEAD + """
+userlist ul
+    user u insecure-password p
+
+frontend px
+    bind 127.0.0.1:@px@
+    option http-use-proxy-header
+    http-request auth realm R unless { http_auth(ul) }
+    default_backend be
+
+frontend plain
+    bind 127.0.0.1:@plain@
+    http-request auth unless { http_auth(ul) }
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:@s1@
+""", ("px", "plain"))
+
+
 def _scn(id_, config, frontend, steps, **kw):
     return Scenario(id_, config.name, frontend, tuple(steps) if isinstance(steps, tuple) else (steps,), Script(), **kw)
 
@@ -332,6 +354,15 @@ UPGRADE_SCENARIOS = [
     _scn("post", UPGRADE, "raw", req("POST", "/p", body=b"hello", extra=(("Content-Length", "5"),))),
     _scn("bad-request", UPGRADE, "raw", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
     _scn("content-rules", UPGRADE, "rawsw", req()),
+]
+PXAUTH_SCENARIOS = [
+    _scn("proxy-request", PXAUTH, "px", req(uri="http://example.com/a")),
+    _scn("origin-form", PXAUTH, "px", req(uri="/a")),
+    _scn("no-option", PXAUTH, "plain", req(uri="http://example.com/a")),
+    _scn("proxy-request-authorized", PXAUTH, "px",
+         req(uri="http://example.com/a", extra=(("Proxy-Authorization", "Basic dTpw"),))),
+    _scn("proxy-request-www-authorization", PXAUTH, "px",
+         req(uri="http://example.com/a", extra=(("Authorization", "Basic dTpw"),))),
 ]
 
 
@@ -469,3 +500,8 @@ def test_differential_tcp_frontend_http_backend(tmp_path):
     """A tcp frontend handing its connection to an http backend gets HTTP processing
     (forwardfor, http-request/response rules, keep-alive, error pages) as in haproxy."""
     _differential(UPGRADE, UPGRADE_SCENARIOS, tmp_path)
+
+
+@needs_haproxy
+def test_differential_proxy_auth_407(tmp_path):
+    _differential(PXAUTH, PXAUTH_SCENARIOS, tmp_path)
