@@ -308,6 +308,7 @@ class HttpConn:
 
     __slots__ = (
         "be_held",
+        "body_held",
         "body_left",
         "c_r",
         "c_w",
@@ -381,6 +382,7 @@ class HttpConn:
         self.ka_pref = True
         self.minor = 1
         self.body_left = False
+        self.body_held = False  # the request body starts at self.cbuf[0] and nobody took it
         lg = fe.logger
         self.logging = lg is not None and lg.enabled and lg.render is not None
 
@@ -827,6 +829,7 @@ class HttpConn:
         # body framing known from the head; the first bytes may already be buffered
         chunk = None
         self.body_left = bool(req.body_len and req.body_len > len(self.cbuf))
+        self.body_held = bool(req.body_len) or req.chunked
         if req.chunked:
             chunk = parse.ChunkTracker()
             if self.cbuf:
@@ -922,6 +925,7 @@ class HttpConn:
         body0 = b""
         cbuf = self.cbuf
         remaining = 0
+        self.body_held = False
         if req.body_len:
             n = len(cbuf)
             if n >= req.body_len:
@@ -1219,6 +1223,12 @@ class HttpConn:
                 self.owned.append(sc)
                 if len(self.owned) > 8:
                     del self.owned[0]
+        if self.body_held:
+            # answered locally: a body that is all here is not the next request
+            self.body_held = False
+            if not self.body_left and txn is not None:
+                n = txn.req.body_len
+                self.cbuf = self.cbuf[n:] if n else self.cbuf[_chunk_end(self.cbuf):]
         if sess.killed and term == "--":
             term = sess.killed + "D"
         sess.term = term
@@ -1314,14 +1324,14 @@ class HttpConn:
 
     def _local_error(self, txn: Txn, status: int, term: str, t0: float) -> bool:
         rep = errors.reply(status, None, self.fe.spec)
-        ka = self._send_reply(txn, rep, self.ka_pref, status=status)
+        ka = self._send_reply(txn, rep, self.ka_pref and self._body_consumed(), status=status)
         return self._end(txn, None, None, t0, term, ka, False)
 
     def _srv_fail(self, txn: Txn, be: Any, srv: Any, t0: float) -> bool:
         """No server connection: 503 (queue timeout, refused, connect timeout, no server)."""
         sess = self.sess
         rep = errors.reply(503, be.spec, self.fe.spec)
-        ka = self._send_reply(txn, rep, self.ka_pref, status=503)
+        ka = self._send_reply(txn, rep, self.ka_pref and self._body_consumed(), status=503)
         if sess.term == "--":
             sess.term = "SC"
         return self._end_error(txn, be, srv, t0, sess.term, ka)
@@ -1429,6 +1439,7 @@ class HttpConn:
             return None
         req, sess, cbuf, body = txn.req, self.sess, self.cbuf, b""
         if req.body_len or chunk is not None:  # the applet eats the body (a POST's form)
+            self.body_held = False
             n = req.body_len or 0
             if chunk is None:
                 body, self.cbuf, left = cbuf[:n], cbuf[n:], max(0, n - len(cbuf))

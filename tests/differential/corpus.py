@@ -507,6 +507,9 @@ scn("rule-headers", "rules", "fe",
                             ("X-Added", "client-added"))),
     [ok(headers=(("X-Secret", "s3cr3t"), ("X-Resp-Set", "server-value"), ("Content-Type", "text/plain")))])
 scn("rule-deny-then-keepalive", "rules", "fe", (req(uri="/deny/ka"), WAIT, req(uri="/after-deny")))
+scn("rule-deny-post-then-keepalive", "rules", "fe", (post(uri="/deny/post"), WAIT, req(uri="/after-deny")),
+    doc="the refused request's body, all received, is not read as the next request")
+scn("rule-deny-chunked-then-keepalive", "rules", "fe", (post_chunked(uri="/deny/chunked"), WAIT, req(uri="/after")))
 
 # ====================================================================== errors
 
@@ -605,6 +608,7 @@ EXPECT: dict[str, str] = {
     "ws-upgrade": "101", "seed-ws": "101",
     "te-gzip-chunked@strict": "422", "te-gzip-chunked@lax": "422",
     "rule-deny": "403", "rule-deny-errorfile": "403", "rule-deny-then-keepalive": "403",
+    "rule-deny-post-then-keepalive": "403", "rule-deny-chunked-then-keepalive": "403",
     "rule-deny-429": "429",
     "rule-redirect-location": "302", "rule-redirect-scheme": "302",
     "rule-redirect-prefix": "301",
