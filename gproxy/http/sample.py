@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from . import body as _body
+
 __all__ = [
     "CONVERTERS",
     "FETCHES",
@@ -1091,6 +1093,68 @@ alias("urlp", "url_param")
 def _f_urlp_val(sess: Any, txn: Any, a: list[Any]) -> Any:
     v = _f_url_param(sess, txn, a)
     return None if v is None else _strl2ic(v)
+
+
+# request body: what the engine holds of it when the rules run (gproxy/http/body.py)
+
+
+def _maxhead(sess: Any) -> int:
+    try:
+        return sess.frontend.process.http.limits.maxhead
+    except AttributeError:
+        return _body.DEFAULT_ROOM
+
+
+def _body_view(sess: Any, txn: Any) -> Any:
+    """The request body as the fetches see it (cached per raw bytes held), None without
+    an HTTP request."""
+    r = _req(txn)
+    if r is None:
+        return None
+    ex = txn.extra
+    raw = ex.get("req_body")
+    got = ex.get("_req_body_view")
+    if got is not None and got[0] is raw:
+        return got[1]
+    v = _body.view(raw, r, _maxhead(sess))
+    ex["_req_body_view"] = (raw, v)
+    return v
+
+
+@fetch("req.body", out=T_BIN, src="hrqhv")
+def _f_req_body(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _body_view(sess, txn)
+    return None if v is None else v.data
+
+
+@fetch("req.body_len", out=T_SINT, src="hrqhv")
+def _f_req_body_len(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _body_view(sess, txn)
+    return None if v is None else len(v.data)
+
+
+@fetch("req.body_size", out=T_SINT, src="hrqhv")
+def _f_req_body_size(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _body_view(sess, txn)
+    return None if v is None else v.size
+
+
+def _body_params(sess: Any, txn: Any, a: list[Any], first: bool = False) -> list[str]:
+    v = _body_view(sess, txn)
+    if v is None:
+        return []
+    name = a[0].encode("latin-1", "replace") if a and a[0] else b""
+    return [x.decode("latin-1") for x in _body.param_values(v.data, name, first)]
+
+
+# declared bin as in HAProxy (converter checks), the values are strings
+@fetch("req.body_param", (A_STR,), 0, T_BIN, "hrqhv")
+def _f_req_body_param(sess: Any, txn: Any, a: list[Any]) -> Any:
+    vals = _body_params(sess, txn, a, True)
+    return vals[0] if vals else None
+
+
+multi("req.body_param")(_body_params)
 
 
 def _strl2ic(s: str) -> int:
