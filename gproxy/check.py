@@ -327,6 +327,8 @@ class Check:
         port = rule.port or rule.addr_port or self.check_port or self.check_addr_port
         if not host and isinstance(srv.sockaddr, str):  # unix socket server
             return _stdsocket.AF_UNIX, srv.sockaddr
+        if host and host.startswith("/"):  # a unix socket check 'addr'
+            return _stdsocket.AF_UNIX, host
         if not host:
             host = srv.sockaddr[0] if srv.sockaddr else srv.host
         if not port and not getattr(srv.addr, "maps_ports", False):

@@ -873,7 +873,11 @@ def _set_format(ctx: KwCtx, fmt: str, directive: str, shown: str | None = None) 
     px = ctx.proxy
     if px.kind == "defaults" and px.log_format:
         old = lf.BUILTIN_FORMAT_NAMES.get(px.log_format, "log-format")
-        ctx.warn(f"'{shown or directive}' overrides previous '{old}' in 'defaults' section.")
+        # cfgparse-listen.c spells it "parsing [f:N]: " (no space before the colon)
+        from .config.parser import AT_READCFG, report
+
+        report(ctx.diag, WARNING, f"'{shown or directive}' overrides previous '{old}' in 'defaults' section.",
+               ctx.file, ctx.line, AT_READCFG)
     if px.kind == "backend":
         kw = directive if directive == "log-format" else directive.split(" clf")[0]
         ctx.warn(f"backend '{px.name}' : '{kw}' directive is ignored in backends.")
@@ -897,7 +901,9 @@ def _kw_log_format(ctx: KwCtx, args: list[str]) -> None:
 
 def _no_negation(ctx: KwCtx, name: str) -> None:
     if _negated(ctx) or _defaulted(ctx):
-        raise ConfigError(f"negation/default is not supported for option '{name}'.")
+        from .config.parser import AT_READCFG, config_error
+
+        raise config_error(f"negation/default is not supported for option '{name}'.", at=AT_READCFG)
 
 
 @SECTION_KEYWORDS.register(

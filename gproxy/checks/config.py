@@ -11,17 +11,21 @@ Registers, next to the check code, every keyword HAProxy 2.6 uses for health che
   ``gproxy.checks.rules`` (which builds the rule set at run time).
 
 Error texts are HAProxy's, verified with ``haproxy -c``.  Handlers write to the Model
-only; nothing here opens sockets.  ``validate(proxy)`` returns the post-parse messages
-HAProxy prints for a backend's checks (for the configuration validator to emit).
+only; nothing here opens sockets.  The post-parse messages HAProxy prints for a backend's
+checks come in check_config_validity()'s order: ``early_warnings`` (before 'missing
+timeouts'), ``late_warnings`` (after it), ``server_alerts`` (init_srv_check(), with the
+tcp-check rulesets HAProxy shares between proxies); ``validate`` returns all three.
 """
 
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 
 from ..config.model import CheckRule, HttpCheck
+from ..config.parser import AT_READCFG, accepts_missing, config_error, report
+from ..config.values import BadValue, parse_connect_address
+from ..diag import WARNING
 from ..registry import BE_SIDE, SECTION_KEYWORDS, SERVER_KEYWORDS, ConfigError, KwCtx
 from . import rules as R
 
@@ -165,6 +169,9 @@ def _set_kind(ctx: KwCtx, kind: str, args: list[str]) -> None:
     p = ctx.proxy
     if kind != "httpchk" and (p.check_kind == "httpchk" or p.http_checks):
         _own(p, "http_checks").append(CheckRule("inactive", [], ctx.file, ctx.line))
+    if kind == "tcp-check" and not (p.check_kind == "tcp-check" and p.extra.get("tcp_check_rs")):
+        # proxy_parse_tcp_check_opt(): a tcp-check ruleset already in use (the defaults') is kept
+        p.extra["tcp_check_rs"] = _owner(p)
     p.check_kind = kind
     p.check_args = list(args)
     flags = _unused(p)
@@ -173,7 +180,8 @@ def _set_kind(ctx: KwCtx, kind: str, args: list[str]) -> None:
 
 def _no_prefix(ctx: KwCtx, name: str) -> None:
     if getattr(ctx, "negated", False) or getattr(ctx, "default_prefix", False):
-        raise ConfigError(f"negation/default is not supported for option '{name}'.")
+        # readcfgfile()'s own spelling: "parsing [f:N]: " (no space before the colon)
+        raise config_error(f"negation/default is not supported for option '{name}'.", at=AT_READCFG)
 
 
 def _too_many(name: str, args: list[str], maxarg: int) -> None:
@@ -220,11 +228,13 @@ def _count(args: list[str], kw: str) -> int:
 
 
 @skw("rise", SRV, "an integer", "consecutive successful checks to mark a server up (default 2)", nargs=1)
+@accepts_missing  # HAProxy's text: "'rise' expects an integer argument.."
 def _rise(ctx: KwCtx, args: list[str]) -> None:
     ctx.target.rise = _count(args, "rise")
 
 
 @skw("fall", SRV, "an integer", "consecutive failed checks to mark a server down (default 3)", nargs=1)
+@accepts_missing  # HAProxy's text: "'fall' expects an integer argument.."
 def _fall(ctx: KwCtx, args: list[str]) -> None:
     ctx.target.fall = _count(args, "fall")
 
@@ -242,26 +252,17 @@ def _addr(ctx: KwCtx, args: list[str]) -> None:
     text = args[0] if args else ""
     if not text:
         raise ConfigError("'addr' expects <ipv4|ipv6> as argument..")
+    # srv_parse_addr(): str2sa_range() with PA_O_RESOLVE | PA_O_PORT_OK | PA_O_STREAM | PA_O_CONNECT
+    try:
+        parsed = parse_connect_address(text)
+    except BadValue as e:
+        raise ConfigError(f"'addr' : {e.message}.") from None
     host, port = R.split_addr(text)
-    if host is not None and not _is_ip(host):
-        try:
-            socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            host = None
-    if host is None:
-        raise ConfigError(f"'addr' : invalid address: '{text}' in '{text}'.")
+    if parsed.family in ("unix", "abns") or host is None:
+        host, port = parsed.host, parsed.port
     ctx.target.check_addr = host
     ctx.target.extra["check_addr_port"] = port
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    ctx.target.extra["check_addr_inet"] = parsed.family not in ("unix", "abns")
 
 
 @skw("check-send-proxy", SRV, "", "send a PROXY protocol header on check connections", nargs=0)
@@ -339,7 +340,8 @@ def _opt_httpchk(ctx: KwCtx, args: list[str]) -> None:
     except R.RuleError as e:
         raise ConfigError(f"'option httpchk' : {e}.") from None
     if warning:
-        ctx.warn(f"'option httpchk' : {warning}")
+        # proxy_parse_httpchk_opt() spells it "parsing [f:N]: " (no space before the colon)
+        report(ctx.diag, WARNING, f"'option httpchk' : {warning}", ctx.file, ctx.line, AT_READCFG)
     p = ctx.proxy
     entries = _own(p, "http_checks")
     entries.append(CheckRule("option", list(args), ctx.file, ctx.line))
@@ -435,8 +437,47 @@ def _warn_log_format(ctx: KwCtx, kw: str, args: list[str]) -> None:
             return
 
 
+_VAR_ACTIONS = ("set-var-fmt", "set-var", "unset-var")
+#: sample sources HAProxy refuses in check rules (fetch_cap without SMP_VAL_BE_CHK_RUL): the
+#: client side and the request (a check has only a server side and a response)
+_NO_CHECK_SOURCES = ("l5cli", "ftend", "hrqhv", "hrqhp")
+
+
+def _check_var_action(ctx: KwCtx, kw: str, args: list[str]) -> None:
+    """``tcp-check``/``http-check`` ``set-var(<name>)``, ``set-var-fmt(<name>)`` and
+    ``unset-var(<name>)``: parsed as HAProxy does (parse_store()), for its messages; gproxy
+    does not run them (the checks keep no variables)."""
+    sub = args[0] if args else ""
+    act = next((a for a in _VAR_ACTIONS if sub.startswith(a)), None)
+    if act is None:
+        return
+    from ..http import rules as http_rules
+    from ..http import sample as smp
+
+    pc = http_rules.Pc(ctx, "http-request", list(args))
+    pc.pctx.places = ()  # SMP_VAL_BE_CHK_RUL, checked below
+    try:
+        try:
+            http_rules._a_var(pc, 1, sub)
+        except http_rules.ActionError as e:
+            if re.search(r"unknown (fetch method|converter) '", str(e)):
+                # HAProxy has fetches gproxy does not (srv_id...): the rule is not run anyway
+                return
+            raise ConfigError(f"'{kw} {sub}' : '{act}' : {e}.") from None
+        if act == "set-var" and len(args) > 1:
+            expr, _, _ = smp.parse_expr(list(args), 1, smp.ParseCtx())  # parsed again, silently
+            src = getattr(expr.fetch, "src", "internal")
+            if src in _NO_CHECK_SOURCES:
+                name = smp.SOURCES[src][0]
+                raise ConfigError(f"'{kw} {sub}' : '{act}' : fetch method '{sub}' extracts information from "
+                                  f"'{name}', none of which is available here.")
+    except smp.SampleError:
+        pass  # reported by _a_var already
+
+
 @kw("tcp-check", BE_SIDE, "<action> [params*]", "a rule of 'option tcp-check' health checks")
 def _tcp_check(ctx: KwCtx, args: list[str]) -> None:
+    _check_var_action(ctx, "tcp-check", args)
     p = ctx.proxy
     prior = R.tcp_rules(p.tcp_checks) if p.extra.get("tcp_checks_owner") == _owner(p) else []
     try:
@@ -451,6 +492,7 @@ def _tcp_check(ctx: KwCtx, args: list[str]) -> None:
 
 @kw("http-check", BE_SIDE, "<action> [params*]", "a rule of 'option httpchk' health checks")
 def _http_check(ctx: KwCtx, args: list[str]) -> None:
+    _check_var_action(ctx, "http-check", args)
     p = ctx.proxy
     sub = args[0] if args else ""
     if sub in ("disable-on-404", "send-state"):
@@ -479,24 +521,36 @@ def _http_check(ctx: KwCtx, args: list[str]) -> None:
 
 
 # ------------------------------------------------------------------ post-parse checks
-def validate(proxy: Any) -> list[tuple[str, str]]:
-    """HAProxy's post-parse check messages for one backend/listen section.
+def _shared_ruleset(proxy: Any) -> Any:
+    """The key of the tcp-check ruleset this proxy shares with others, None for its own.
 
-    Returns (level, text) pairs, level 'warning' or 'alert', texts as HAProxy prints them
-    after ``config : `` (e.g. ``backend 'b' uses http-check rules without 'option
-    httpchk', so the rules are ignored.``).
+    HAProxy 2.6 gives every backend without a check option the one shared ruleset
+    ``*tcp-check``, and a backend whose ``option tcp-check`` comes from its defaults section
+    the defaults' ruleset.  check_proxy_tcpcheck() inserts an implicit ``connect`` into an
+    empty ruleset after the proxy's servers were checked, so the next proxy sharing it no
+    longer sees an empty ruleset.
     """
+    kind = proxy.check_kind or "tcp"
+    if kind == "tcp":
+        return "*tcp-check"
+    if kind == "tcp-check" and proxy.extra.get("tcp_checks_owner") != _owner(proxy):
+        rs = proxy.extra.get("tcp_check_rs")
+        if rs is not None and rs != _owner(proxy):
+            return rs
+    return None
+
+
+def early_warnings(proxy: Any) -> list[tuple[str, str]]:
+    """check_config_validity()'s check warnings made before 'missing timeouts': http-check
+    rules without 'option httpchk', 'disable-on-404'/'send-state' without it."""
     out: list[tuple[str, str]] = []
     if proxy.kind not in ("backend", "listen"):
         return out
-    ptype = "listen" if proxy.kind == "listen" else "backend"
+    ptype = "proxy" if proxy.kind == "listen" else "backend"  # proxy_type_str()
     cur = proxy.extra.get("check_unused_rs")
     flags = cur[1] if cur and cur[0] == _owner(proxy) else {}
     if flags.get("http"):
         out.append(("warning", (f"{ptype} '{proxy.name}' uses http-check rules without 'option httpchk', "
-                               "so the rules are ignored.")))
-    if flags.get("tcp"):
-        out.append(("warning", (f"{ptype} '{proxy.name}' uses tcp-check rules without 'option tcp-check', "
                                "so the rules are ignored.")))
     kind = proxy.check_kind or "tcp"
     if kind not in ("tcp", "httpchk", "external-check"):
@@ -504,6 +558,43 @@ def validate(proxy: Any) -> list[tuple[str, str]]:
             if proxy.options.get(f"http-check {opt}"):
                 out.append(("warning", (f"'{opt}' will be ignored for {ptype} '{proxy.name}' "
                                        "(requires 'option httpchk').")))
+    return out
+
+
+def late_warnings(proxy: Any) -> list[tuple[str, str]]:
+    """The check warning check_config_validity() makes after 'missing timeouts'."""
+    if proxy.kind not in ("backend", "listen"):
+        return []
+    ptype = "proxy" if proxy.kind == "listen" else "backend"
+    cur = proxy.extra.get("check_unused_rs")
+    if cur and cur[0] == _owner(proxy) and cur[1].get("tcp"):
+        return [("warning", (f"{ptype} '{proxy.name}' uses tcp-check rules without 'option tcp-check', "
+                            "so the rules are ignored."))]
+    return []
+
+
+def validate(proxy: Any, implicit: set[Any] | None = None) -> list[tuple[str, str]]:
+    """HAProxy's post-parse check messages for one backend/listen section: the warnings
+    of ``early_warnings`` and ``late_warnings`` then the server alerts of ``server_alerts``."""
+    return early_warnings(proxy) + late_warnings(proxy) + server_alerts(proxy, implicit)
+
+
+def server_alerts(proxy: Any, implicit: set[Any] | None = None) -> list[tuple[str, str]]:
+    """init_srv_check()'s alerts for servers checked without any port to check.
+
+    Texts as HAProxy prints them after ``config : ``.  ``implicit`` is kept by the caller
+    across the proxies, in declaration order: the shared rulesets that already got their
+    implicit ``connect`` rule (see ``_shared_ruleset``).
+    """
+    out: list[tuple[str, str]] = []
+    if proxy.kind not in ("backend", "listen"):
+        return out
+    ptype = "proxy" if proxy.kind == "listen" else "backend"  # proxy_type_str()
+    shared = _shared_ruleset(proxy)
+    filled = implicit is not None and shared is not None and shared in implicit
+    if implicit is not None and shared is not None and not proxy.disabled:
+        implicit.add(shared)
+    kind = proxy.check_kind or "tcp"
     raw: list[R.Rule] = []
     try:
         if kind == "httpchk":
@@ -525,9 +616,9 @@ def validate(proxy: Any) -> list[tuple[str, str]]:
         port = 0 if getattr(addr, "maps_ports", False) else (getattr(addr, "port", 0) or 0)
         if spec.check_port or spec.extra.get("check_addr_port") or port or not _inet_server(spec):
             continue
-        if not steps:
+        if not raw and not filled:
             out.append(("alert", f"{where} '{spec.name}' has neither service port nor check port."))
-        elif steps[0].action != R.CONNECT or not (steps[0].port or steps[0].addr_port):
+        elif not steps or steps[0].action != R.CONNECT or not (steps[0].port or steps[0].addr_port):
             out.append(("alert", (f"{where} '{spec.name}' has neither service port nor check port "
                                  "nor tcp_check rule 'connect' with port information.")))
         elif any(r.action == R.CONNECT and not (r.port or r.addr_port) for r in steps):
@@ -539,7 +630,7 @@ def validate(proxy: Any) -> list[tuple[str, str]]:
 def _inet_server(spec: Any) -> bool:
     """True when the server (or its check ``addr``) is an IPv4/IPv6 address or host name."""
     if spec.check_addr:
-        return True
+        return bool(spec.extra.get("check_addr_inet", True))
     addr = spec.address
     if addr is None:
         return False

@@ -156,6 +156,16 @@ def compile_regex(pattern: str, caseless: bool = False, text: bool = False) -> A
             return re.compile(pattern, flags)
         return re.compile(pattern.encode("utf-8", "surrogateescape"), flags)
     except re.error as e:
+        # the message of the HTTP rules' regexes: PCRE2's texts for the common errors
+        from ..http.sample import SampleError
+        from ..http.sample import compile_regex as sample_regex
+
+        try:
+            sample_regex(pattern, caseless)
+        except SampleError as se:
+            raise RuleError(str(se)) from None
+        except re.error:
+            pass
         raise RuleError(f"regex '{pattern}' is invalid (error={e.msg}, erroffset={e.pos or 0})") from None
 
 
@@ -177,6 +187,10 @@ def _check_first_connect(prior: list[Rule]) -> None:
         )
 
 
+#: the MUX protocols 'proto' may name (haproxy -vv of the Debian 2.6 build) -> their mode
+MUX_PROTOS = {"h2": "http", "fcgi": "http", "h1": "http", "none": "tcp"}
+
+
 def parse_connect(args: list[str], prior: list[Rule], kw: str = "tcp-check") -> Rule:
     """``tcp-check connect [default] [port P] [addr A] [send-proxy] [linger] [comment C] ...``.
 
@@ -194,9 +208,16 @@ def parse_connect(args: list[str], prior: list[Rule], kw: str = "tcp-check") -> 
         elif a == "addr":
             if not nxt:
                 raise RuleError(f"'{a}' expects <ipv4|ipv6> as argument.")
+            from ..config.values import STR2SA_NEWLINE, BadValue, parse_connect_address
+
+            try:
+                parsed = parse_connect_address(nxt)
+            except BadValue as e:
+                nl = "\n" if STR2SA_NEWLINE.match(e.message) else ""
+                raise RuleError(f"'{a}' : {e.message}{nl}.") from None
             host, port = split_addr(nxt)
-            if host is None:
-                raise RuleError(f"'{a}' : invalid address: '{nxt}' in '{nxt}'..")
+            if parsed.family in ("unix", "abns") or host is None:
+                host, port = parsed.host, parsed.port
             rule.addr, rule.addr_port = host, port
             i += 1
         elif a == "port":
@@ -214,6 +235,11 @@ def parse_connect(args: list[str], prior: list[Rule], kw: str = "tcp-check") -> 
         elif a == "proto":
             if not nxt:
                 raise RuleError(f"'{a}' expects a MUX protocol as argument.")
+            mode = MUX_PROTOS.get(nxt)
+            if mode is None:
+                raise RuleError(f"'{a}' : unknown MUX protocol '{nxt}'.")
+            if mode != ("http" if kw == "http-check" else "tcp"):
+                raise RuleError(f"'{a}' : invalid MUX protocol '{nxt}' for {kw}")
             i += 1
         elif a == "comment":
             if not nxt:
@@ -226,9 +252,17 @@ def parse_connect(args: list[str], prior: list[Rule], kw: str = "tcp-check") -> 
             pass
         elif a == "linger":
             rule.linger = True
-        elif a in ("sni", "alpn"):
+        elif a == "sni":
             if not nxt:
                 raise RuleError(f"'{a}' expects a string as argument.")
+            i += 1
+        elif a == "alpn":
+            # ssl_sock_parse_alpn()
+            if not nxt:
+                raise RuleError(f"'{a}' : missing the comma-delimited ALPN protocol suite")
+            for name in nxt.split(","):
+                if len(name.encode("utf-8", "surrogateescape")) > 255:
+                    raise RuleError(f"'{a}' : ALPN protocol name too long : '{name}'")
             i += 1
         else:
             raise RuleError(

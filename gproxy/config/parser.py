@@ -337,6 +337,9 @@ class Parser:
 
     def dispatch(self, ctx: KwCtx, words: list[str], prefixed: bool) -> None:
         section = self.section
+        if prefixed and words[0] == "option" and len(words) > 1 and words[1] in NO_NEGATION_OPTIONS:
+            # refused before anything else, the capability warning of the wrong side included
+            raise config_error(f"negation/default is not supported for option '{words[1]}'.", at=AT_READCFG)
         kw = SECTION_KEYWORDS.match(words, section)
         if kw is None:
             other = self._proxy_keyword(words) if section in PROXY_SECTIONS else None
@@ -648,6 +651,12 @@ REMOVED_OPTIONS = {
 }
 
 #: health-check options HAProxy still configures on the wrong side after its warning
+#: the options cfgparse-listen.c parses outside its option tables: 'no'/'default' refused
+NO_NEGATION_OPTIONS = frozenset(
+    ["httplog", "tcplog", "httpslog", "tcpka", "httpchk", "ssl-hello-chk", "smtpchk", "pgsql-check", "redis-check",
+     "mysql-check", "ldap-check", "spop-check", "tcp-check", "external-check", "forwardfor", "originalto",
+     "http-restrict-req-hdr-names"]
+)
 CHECK_OPTIONS = frozenset(
     ["httpchk", "ssl-hello-chk", "smtpchk", "pgsql-check", "redis-check", "mysql-check", "ldap-check", "spop-check", "tcp-check", "external-check"]
 )

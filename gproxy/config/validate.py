@@ -42,12 +42,17 @@ def validate(model: Model, diag: Diagnostics) -> None:
                 diag.warning(fallback)
         if fe_cap and not p.binds:
             diag.warning(f"{_kind(p)} '{p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.")
+        for _level, text in checks_config.early_warnings(p):
+            diag.warning(text)
         _check_switching(model, p, diag)
+        http_errors.check_reply_refs(p, model, diag)  # check_action_rules(): http replies naming http-errors
         t = p.timeouts
         if (fe_cap and not t.get("client")) or (
             be_cap and p.servers and (not t.get("connect") or (not t.get("server") and (p.mode == "http" or not t.get("tunnel"))))
         ):
             diag.warning(MISSING_TIMEOUTS.format(kind=_kind(p), name=p.name))
+        for _level, text in checks_config.late_warnings(p):
+            diag.warning(text)
         if be_cap:
             _check_server_names(p, diag)
     # checks owned by the modules that own the keywords, in HAProxy's order
@@ -59,8 +64,9 @@ def validate(model: Model, diag: Diagnostics) -> None:
     http_acl.resolve_refs(model, diag)
     stats_keywords.check_config(model, diag)
     log.check_config(model, diag)
+    implicit: set[object] = set()  # shared tcp-check rulesets that got their implicit connect
     for p in model.proxies:
-        for level, text in checks_config.validate(p) + cookie.validate(p):
+        for level, text in checks_config.server_alerts(p, implicit) + cookie.validate(p):
             (diag.alert if level == "alert" else diag.warning)(text)
     from ..http import casing  # h1-case-adjust-file: HAProxy's post-parser, last of the checks
 

@@ -678,6 +678,25 @@ def parse_server_address(
     return Address(p.family, p.host, p.porta, port_offset=p.offset, no_port=p.no_port, fqdn=p.fqdn)
 
 
+def parse_connect_address(text: str, resolve: Resolver | None = default_resolve) -> Address:
+    """str2sa_range() as ``tcp-check connect addr`` / ``http-check connect addr`` call it
+    (PA_O_RESOLVE | PA_O_PORT_OK | PA_O_STREAM | PA_O_CONNECT): an optional port, no range
+    and no offset, no ``fd@``, host names resolved now.  ``BadValue`` carries
+    str2sa_range()'s text, without the newline HAProxy puts after some of them (see
+    ``STR2SA_NEWLINE``)."""
+    p = _str2sa(text, None, port_mand=False, port_range=False, port_ofs=False, fd_ok=False, resolve=resolve)
+    return Address(p.family, p.host, p.porta, no_port=p.no_port, fqdn=p.fqdn)
+
+
+#: str2sa_range() messages that end with a newline in HAProxy 2.6 (it shows when a caller
+#: appends to them, e.g. "'tcp-check connect' : 'addr' : invalid address: 'x' in 'x'\n..")
+STR2SA_NEWLINE = re.compile(
+    r"^(?:'.*' resolves to an empty address|file descriptor |cannot use file descriptor |socket on file |"
+    r"a file descriptor is not acceptable|socket path |invalid character |invalid address: |"
+    r"stream-type address |dgram-type address )"
+)
+
+
 def parse_port(text: str) -> int:
     """A port number 1..65535 written with ASCII digits only; else ``invalid port '<text>'``."""
     if not text or any(c not in _DIGITS for c in text) or not 1 <= int(text) <= 65535:

@@ -19,13 +19,20 @@ Two shapes exist on the wire (captured from ``haproxy -db`` 2.6 with a raw socke
 no-cache``, ``Content-length: 0`` and ``Location: <url>``, stored like an errorfile.  Each
 proxy's pages are applied in declaration order, those of its defaults section first: a
 later ``errorfile``/``errorloc``/``errorfiles`` line replaces an earlier one for the same
-code (HAProxy's ``proxy_check_errors``).
+code (HAProxy's ``proxy_check_errors``).  ``http-error status <code>`` is run for its forms
+that name a page (``errorfile``, ``errorfiles``, ``default-errorfiles``).
+
+Error files are checked as ``http_str_to_htx()`` does (``check_errorfile``); an empty one
+is an empty message: HAProxy sends nothing for it and closes (``EmptyReply``).  Replies of
+``deny``/``return`` rules naming an http-errors section are resolved after parsing
+(``check_reply_refs``).
 
 Pure: builds bytes, reads errorfiles at configuration time only.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..config.parser import register_section
@@ -119,6 +126,21 @@ class Reply:
         return (head if head_only else head + self.body), ka
 
 
+class EmptyReply(Reply):
+    """The page of an empty errorfile (``errorfile 503 /dev/null``): HAProxy 2.6 loads it
+    as an empty message (``http_str_to_htx`` of no bytes), sends nothing at all and
+    closes the connection; the log still shows the status, with 0 bytes."""
+
+    __slots__ = ()
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status, "", [], b"", close=True, has_len=False)
+
+    def render(self, keep_alive: bool, req_minor: int = 1, head_only: bool = False,
+               extra: list[tuple[str, str]] | None = None) -> tuple[bytes, bool]:
+        return b"", False
+
+
 def conn_header(keep_alive: bool, req_minor: int, rsp_minor: int) -> str:
     """The connection header HAProxy's H1 mux appends to a response for the client."""
     if not keep_alive:
@@ -145,8 +167,11 @@ def default_reply(code: int) -> Reply:
 _DEFAULTS = {c: default_reply(c) for c in CODES}
 
 
-def reply_from_raw(raw: bytes) -> Reply:
-    """Parse an errorfile's content into a Reply (raises parse.ParseError)."""
+def reply_from_raw(raw: bytes, status: int = 0) -> Reply:
+    """Parse an errorfile's content into a Reply (raises parse.ParseError); an empty file
+    is an ``EmptyReply`` for ``status``."""
+    if not raw:
+        return EmptyReply(status)
     end, body_at = parse.head_end(raw)
     if end < 0:
         raise parse.ParseError(502, "unable to parse headers (error offset: 0)")
@@ -180,7 +205,7 @@ def pages_for(spec: Any) -> ErrorPages:
         pages = {}
         for code, raw in spec.errorfiles.items():
             try:
-                pages[code] = reply_from_raw(raw)
+                pages[code] = reply_from_raw(raw, code)
             except parse.ParseError:
                 continue
         got = ErrorPages(pages)
@@ -226,24 +251,77 @@ def errorloc_raw(status: int, url: str) -> bytes:
     return (f"{head}Cache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n").encode("utf-8", "surrogateescape")
 
 
-def _read_errorfile(what: str, code_text: str, path: str) -> tuple[int, bytes]:
+def check_errorfile(raw: bytes) -> str | None:
+    """http_str_to_htx(): None when HAProxy 2.6 accepts ``raw`` as an error message, else
+    its reason (``unable to parse headers (error offset: N)``, ``message payload not
+    expected``...).  An empty file is accepted (an empty message, see ``EmptyReply``)."""
+    if not raw:
+        return None
+    end, body_at = parse.head_end(raw)
+    vsn = re.match(rb"(HTTP/[0-9]+\.[0-9]+) ", raw)
+    if end >= 0 and vsn is not None and len(vsn.group(1)) != 8:
+        return f"invalid http version ({vsn.group(1).decode()})"
+    try:
+        if end < 0:
+            raise parse.ParseError(502, "")
+        rsp, _ = parse.parse_response(raw[:end])
+    except parse.ParseError:
+        # h1m.err_pos: -2 while the head is only incomplete, else where parsing failed
+        try:
+            incomplete = end < 0 and parse.parse_response(raw.rstrip(b"\r\n") + b"\r\n") is not None
+        except parse.ParseError:
+            incomplete = False
+        return f"unable to parse headers (error offset: {-2 if incomplete else 0})"
+    if rsp.status < 200 and (rsp.status == 100 or rsp.status >= 102):
+        return f"invalid http status code for an error message ({rsp.status})"
+    payload = len(raw) - body_at
+    if rsp.status in (204, 304):
+        bodyless, clen = True, None
+    elif rsp.chunked:
+        return "chunk-encoded payload not supported"
+    elif rsp.body_len is not None:
+        bodyless, clen = rsp.body_len == 0, rsp.body_len
+    else:
+        bodyless, clen = False, None
+    if bodyless and payload:
+        return "message payload not expected"
+    if clen is not None and clen != payload:
+        return f"payload size does not match the announced content-length ({payload} != {clen})"
+    return None
+
+
+def load_errorfile(path: str, ctx: KwCtx | None = None) -> bytes:
+    """http_load_errorfile(): the content of an error file, checked.  Raises ConfigError
+    with HAProxy's message (``error opening file '<f>'.``, ``'<f>': <reason>``).  A file
+    larger than the buffer is truncated with HAProxy's warning, once per file (HAProxy
+    keeps every file it loaded)."""
+    loaded: dict[str, bytes] = ctx.model.__dict__.setdefault("errorfiles_loaded", {}) if ctx is not None else {}
+    if path in loaded:
+        return loaded[path]
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(parse.BUFSIZE + 1)
+    except OSError:
+        raise ConfigError(f"error opening file '{path}'.") from None
+    if len(raw) > parse.BUFSIZE:
+        if ctx is not None:
+            ctx.diag.warning(f"custom error message file '{path}' larger than {parse.BUFSIZE} bytes. Truncating.")
+        raw = raw[: parse.BUFSIZE]
+    why = check_errorfile(raw)
+    if why is not None:
+        raise ConfigError(f"'{path}': {why}")
+    loaded[path] = raw
+    return raw
+
+
+def _read_errorfile(what: str, code_text: str, path: str, ctx: KwCtx | None = None) -> tuple[int, bytes]:
     code = status_code(code_text)
     if code not in _TEXTS:
         raise ConfigError(f"{what} : status code '{code}' not handled.")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError:
-        raise ConfigError(f"{what} : error opening file '{path}'.") from None
-    if len(raw) > parse.BUFSIZE:
-        raise ConfigError(f"{what} : error file larger than the buffer size ({len(raw)} > {parse.BUFSIZE}).")
-    end, _ = parse.head_end(raw)
-    try:
-        if end < 0:
-            raise parse.ParseError(502, "")
-        parse.parse_response(raw[:end])
-    except parse.ParseError:
-        raise ConfigError(f"{what} : '{path}': unable to parse headers (error offset: 0)") from None
+        raw = load_errorfile(path, ctx)
+    except ConfigError as e:
+        raise ConfigError(f"{what} : {e}") from None
     return code, raw
 
 
@@ -251,7 +329,7 @@ def _read_errorfile(what: str, code_text: str, path: str) -> tuple[int, bytes]:
 def _kw_errorfile(ctx: KwCtx, args: list[str]) -> None:
     if len(args) != 2:
         raise ConfigError("errorfile : expects <status_code> and <file> as arguments.\n")
-    code, raw = _read_errorfile("errorfile", args[0], args[1])
+    code, raw = _read_errorfile("errorfile", args[0], args[1], ctx)
     _set_page(ctx.proxy, code, raw)
 
 
@@ -267,6 +345,46 @@ def _kw_errorfiles(ctx: KwCtx, args: list[str]) -> None:
         codes.append(c)
     refs = ctx.proxy.extra.setdefault("errorfiles_refs", [])
     refs.append((args[0], codes, ctx.file, ctx.line))
+
+
+@SECTION_KEYWORDS.register(
+    "http-error", PROXY_SECTIONS, "status <code> [errorfile <file> | errorfiles <name> | default-errorfiles]",
+    "the error page for <code>: a file, an http-errors section's page or HAProxy's own",
+)
+def _kw_http_error(ctx: KwCtx, args: list[str]) -> None:
+    """proxy_parse_http_error(): an http reply as the proxy's page for its status.  gproxy
+    runs the forms that name a page (``errorfile``, ``errorfiles``, ``default-errorfiles``)
+    and ignores the ones with their own payload (``string``, ``file``, ``lf-*``, none)."""
+    from . import rules
+
+    px = ctx.proxy
+    pc = rules.Pc(ctx, "http-response", list(args))  # ARGC_HERR: fetches of the response side
+    known = {id(r) for _, r in (px.extra.get("http_reply_refs") or ((), ()))[1]}
+    try:
+        rep, i = rules.parse_reply(pc, 0, 0)
+    except rules.ActionError as e:
+        raise ConfigError(f"http-error : {e}") from None
+    finally:
+        refs = px.extra.get("http_reply_refs")
+        if refs:  # not a rule's reply: drop what parse_reply() noted for check_reply_refs()
+            refs[1][:] = [x for x in refs[1] if id(x[1]) in known]
+    if not rep.status:
+        raise ConfigError("http-error : expects at least a <status> as arguments.\n")
+    if rep.status not in _TEXTS:
+        raise ConfigError(f"http-error: status code '{rep.status}' not handled.")
+    if i < len(args) and args[i]:
+        raise ConfigError(f"http-error : unknown keyword '{args[i]}'.")
+    if rep.kind != "errmsg":
+        ctx.warn("'http-error' with its own payload is not implemented by gproxy yet and is ignored.")
+        return
+    if rep.errorfiles is not None:
+        # an 'errorfiles <name> <status>' reference: a status the section lacks is warned about
+        px.extra.setdefault("errorfiles_refs", []).append((rep.errorfiles, [rep.status], ctx.file, ctx.line))
+    elif rep.errorfile is not None:
+        _set_page(px, rep.status, rep.errorfile_raw)
+    else:  # default-errorfiles: HAProxy's own page again, over earlier errorfile lines and references
+        _set_page(px, rep.status, b"")
+        del px.errorfiles[rep.status]
 
 
 def _kw_errorloc(ctx: KwCtx, args: list[str]) -> None:
@@ -315,7 +433,7 @@ def _open_http_errors(ctx: KwCtx, args: list[str]) -> Any:
             raise ConfigError(f"unknown keyword '{words[0]}' in 'http-errors' section")
         if len(words) != 3:
             raise ConfigError("errorfile : expects <status_code> and <file> as arguments.\n")
-        code, raw = _read_errorfile("errorfile", words[1], words[2])
+        code, raw = _read_errorfile("errorfile", words[1], words[2], lctx)
         sec.pages[code] = raw
 
     return line
@@ -323,6 +441,39 @@ def _open_http_errors(ctx: KwCtx, args: list[str]) -> Any:
 
 def _skip(ctx: KwCtx, words: list[str]) -> None:
     pass
+
+
+_RULESET_ORDER = ("http-request", "http-response", "http-after-response")
+
+
+def check_reply_refs(proxy: Any, model: Any, diag: Any) -> None:
+    """http_check_http_reply() for the http replies of ``proxy``'s rules that name an
+    http-errors section (``deny``/``tarpit``/``return`` ... ``errorfiles <name>``), in
+    HAProxy's order (http-request, http-response, http-after-response rules): the
+    section's page for the reply's status; a status the section does not declare gets a
+    warning and an empty reply (status line and ``content-length: 0``); an unknown
+    section is an alert."""
+    refs = proxy.extra.get("http_reply_refs")
+    if not refs or refs[0] != (proxy.kind, proxy.name, proxy.file, proxy.line):
+        return
+    sections = {s.name: s for s in model.sections.get("http-errors", [])}
+    items = sorted(refs[1], key=lambda r: _RULESET_ORDER.index(r[0]) if r[0] in _RULESET_ORDER else 3)
+    for _ruleset, rep in items:
+        sec = sections.get(rep.errorfiles)
+        if sec is None:
+            diag.alert(f"Proxy '{proxy.name}': unknown http-errors section '{rep.errorfiles}' referenced by an http "
+                       "reply .")
+            continue
+        raw = sec.pages.get(rep.status)
+        if raw is None:
+            diag.warning(f"Proxy '{proxy.name}': status '{rep.status}' referenced by an http reply not declared in "
+                         f"http-errors section '{sec.name}'.")
+            rep.kind = "empty"
+            continue
+        try:
+            rep.errorfile = reply_from_raw(raw, rep.status)
+        except parse.ParseError:
+            rep.kind = "empty"
 
 
 def resolve(model: Any, diag: Any) -> None:
@@ -338,8 +489,8 @@ def resolve(model: Any, diag: Any) -> None:
         for i, (name, codes, file, line) in enumerate(refs):
             sec = sections.get(name)
             if sec is None:
-                what = "proxy" if p.kind in ("listen", "defaults") else p.kind
-                diag.alert(f"{what} '{p.name}': unknown http-errors section '{name}' (at {file}:{line}).")
+                # proxy_check_errors() says "proxy" whatever the section kind
+                diag.alert(f"proxy '{p.name}': unknown http-errors section '{name}' (at {file}:{line}).")
                 continue
             for code, raw in sec.pages.items():
                 if codes and code not in codes:
@@ -347,4 +498,8 @@ def resolve(model: Any, diag: Any) -> None:
                 if seq.get(code, 0) > i:
                     continue  # an errorfile/errorloc line after this reference wins
                 p.errorfiles[code] = raw
+            for code in sorted(set(codes) - set(sec.pages)):
+                # a status named on the 'errorfiles' line that the section does not declare
+                diag.warning(f"config: proxy '{p.name}' : status '{code}' not declared in http-errors section "
+                             f"'{name}' (at {file}:{line}).")
         p.extra.pop("_error_pages", None)

@@ -1313,7 +1313,9 @@ class HttpConn:
         if self.cfg.case_cli is not None:
             data = _recase(data, self.cfg.case_cli)
         sess.status = status or rep.status
-        if self.logging:
+        if not data:
+            count = 0  # an empty errorfile: nothing sent, HAProxy logs 0 bytes
+        elif self.logging:
             items = rep.headers if not extra else list(rep.headers) + extra
             count = _htx_size("HTTP/1.x", "xxx", rep.reason, items) + (0 if head_only else len(rep.body))
         else:
@@ -1383,15 +1385,23 @@ class HttpConn:
         fe = self.fe
         kind = v.kind
         cli_ka = self.ka_pref
-        counters = be if be is not None and be.spec is not fe.spec else fe
+        # HAProxy counts a denied request on the frontend, and on the backend too when the
+        # rule was one of a backend's (SF_BE_ASSIGNED); 'reject' counts s->be instead: that
+        # backend, or the proxy itself for its own frontend rules (a listen's BACKEND row)
+        be_rule = be is not None and be.spec is not fe.spec
+        counters = (fe, be) if be_rule else (fe,)
         sess = self.sess
         if kind == "reject":
-            counters.denied_req += 1
+            s_be = be if be_rule else (self.handler.backends().get(fe.name) if fe.spec.kind == "listen" else None)
+            fe.denied_req += 1
+            if s_be is not None and s_be is not fe:
+                s_be.denied_req += 1
             sess.t_request = -1
             return self._end(txn, be, None, t0, "PR", False, False)
         if kind == "tarpit":
             # HAProxy logs the tarpit hold as the queue time, with no request time
-            counters.denied_req += 1
+            for c in counters:
+                c.denied_req += 1
             sess.t_request = -1
             t = (be.spec if be is not None else fe.spec).timeouts.get("tarpit") or fe.spec.timeouts.get("connect", 0)
             tq = _monotonic()
@@ -1422,7 +1432,8 @@ class HttpConn:
             return self._end(txn, be, None, t0, "LR", ka, False)  # an applet answered: HAProxy logs LR--
         rep = _verdict_reply(v, be, fe)
         if kind == "deny":
-            counters.denied_req += 1
+            for c in counters:
+                c.denied_req += 1
             term = "PR"
         else:
             fe.intercepted += 1
@@ -1472,11 +1483,13 @@ class HttpConn:
         fe = self.fe
         kind = v.kind
         if kind == "reject":
+            fe.denied_resp += 1
             be.denied_resp += 1
             if srv is not None:
                 srv.denied_resp += 1
             return self._end(txn, be, srv, t0, "PH", False, False)
         if kind == "deny":
+            fe.denied_resp += 1
             be.denied_resp += 1
             if srv is not None:
                 srv.denied_resp += 1

@@ -164,7 +164,7 @@ def verdict_response_bytes(verdict: Verdict, keep_alive: bool = True, req_minor:
     ``http-after-response`` rules on ``verdict.response`` before calling this.
     """
     r = verdict.response
-    if r is None:
+    if r is None or not hasattr(r, "version"):  # none, or an empty errorfile's EmptyReply
         return b""
     rsp_minor = 0 if r.version == "HTTP/1.0" else 1
     ka = keep_alive and not r.close and r.has_len
@@ -189,12 +189,16 @@ def _specs(sess: Any) -> tuple[Any, Any]:
     return getattr(be, "spec", None), getattr(fe, "spec", None)
 
 
-def error_page(status: int, sess: Any) -> ReplyResponse:
-    """The proxy's page for ``status`` (backend errorfile, frontend errorfile, built-in)."""
+def error_page(status: int, sess: Any) -> Any:
+    """The proxy's page for ``status`` (backend errorfile, frontend errorfile, built-in):
+    a ReplyResponse, or the ``errors.EmptyReply`` of an empty errorfile as it is (the
+    engine sends nothing for it and closes, as HAProxy does)."""
     from . import errors
 
     be_spec, fe_spec = _specs(sess)
     rep = errors.reply(status, be_spec, fe_spec)
+    if isinstance(rep, errors.EmptyReply):
+        return rep
     return _from_reply(rep)
 
 
@@ -511,10 +515,17 @@ class ReplySpec:
         self.fmt: Callable[[Any, Any], str] | None = None
         self.hdrs: list[tuple[str, Callable[[Any, Any], str]]] = []
         self.errorfile: Any = None  # errors.Reply for 'errorfile <path>'
+        self.errorfiles: str | None = None  # 'errorfiles <name>': resolved by errors.check_reply_refs()
+        self.errorfile_raw = b""  # the file's bytes for 'errorfile <path>'
 
-    def build(self, sess: Any, txn: Any) -> ReplyResponse:
+    def build(self, sess: Any, txn: Any) -> Any:
+        """A ReplyResponse, or the ``errors.EmptyReply`` of an empty errorfile (nothing is sent)."""
         if self.kind == "errmsg":
             if self.errorfile is not None:
+                from . import errors
+
+                if isinstance(self.errorfile, errors.EmptyReply):
+                    return errors.EmptyReply(self.status)
                 return _from_reply(self.errorfile)
             return error_page(self.status, sess)
         body = self.body
@@ -579,16 +590,25 @@ def parse_reply(pc: Pc, i: int, default_status: int) -> tuple[ReplySpec, int]:
                 raise ActionError(f"'{a}' expects {what} as argument")
             i += 1
             if a == "errorfiles":
-                rep.kind = "errmsg"  # pages of an http-errors section: the proxy's pages are used
+                # the page of an http-errors section, found after parsing (errors.check_reply_refs)
+                rep.kind = "errmsg"
+                rep.errorfiles = val
+                px = pc.proxy
+                if px is not None:
+                    owner = (px.kind, px.name, px.file, px.line)
+                    refs = px.extra.get("http_reply_refs")
+                    if refs is None or refs[0] != owner:  # not the list copied from a defaults section
+                        refs = px.extra["http_reply_refs"] = (owner, [])
+                    refs[1].append((pc.ruleset, rep))
             elif a == "errorfile":
                 from . import errors
 
-                try:
-                    with open(val, "rb") as f:
-                        raw = f.read()
-                    rep.errorfile = errors.reply_from_raw(raw)
-                except (OSError, Exception):  # noqa: BLE001 - any unreadable/unparsable file
-                    raise ActionError(f"error opening file '{val}'") from None
+                try:  # http_load_errorfile(): HAProxy's messages, an empty file allowed
+                    raw = errors.load_errorfile(val, ctx)
+                except ConfigError as e:
+                    raise ActionError(str(e)) from None
+                rep.errorfile = errors.reply_from_raw(raw, rep.status)
+                rep.errorfile_raw = raw
                 rep.kind = "errmsg"
             elif a == "file":
                 rep.body = _read_file(val)
@@ -803,7 +823,8 @@ def _a_auth(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
         proxy = smp.proxy_request(txn)  # answered 407 with proxy-authenticate
         code = 407 if proxy else 401
         r = error_page(code, sess)
-        r.headers.items.append(("proxy-authenticate" if proxy else "www-authenticate", f'Basic realm="{rl}"'))
+        if isinstance(r, ReplyResponse):  # not for an empty errorfile
+            r.headers.items.append(("proxy-authenticate" if proxy else "www-authenticate", f'Basic realm="{rl}"'))
         return Verdict("auth", code, r, realm=rl)
 
     return run, i
@@ -930,12 +951,24 @@ def _a_var(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
             raise ActionError(f'unknown condition "{c}"')
     err = smp.check_var_name(name)
     if err:
+        bad = "invalid syntax at char '"
+        if err.startswith(bad):
+            # vars_hash_name() quotes the rest of the action word: "'$,ifexists)'"
+            after = word[len(kind) + 1 :]
+            err = f"{bad}{after[len(name) - len(err) + len(bad) + 1 :]}'"
         raise ActionError(err)
     if kind == "unset-var":
         return (lambda sess, txn: smp.unset_var(name, sess, txn)), i
     if kind == "set-var-fmt":
-        if i >= len(pc.words):
-            raise ActionError("missing format")
+        if i >= len(pc.words):  # parse_logformat_string("") : an empty format is accepted
+            render = pc.lf("", http=False)
+
+            def run_empty(sess: Any, txn: Any) -> None:
+                v = render(sess, txn)
+                if _var_allowed(conds, name, v, sess, txn):
+                    smp.set_var(name, v, sess, txn)
+
+            return run_empty, i
         render = pc.lf(pc.arg(i), http=False)
 
         def run_fmt(sess: Any, txn: Any) -> None:

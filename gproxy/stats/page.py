@@ -239,7 +239,8 @@ def _access(st: Any, spec: Any, txn: Any) -> Answer | None:
                 if v.kind != "deny" or r is None:
                     return _error_reply(403, spec, txn)
             if r is not None:  # deny, return, redirect: the rule's own response
-                headers = [(k, val) for k, val in r.headers.items if k not in ("content-length", "transfer-encoding")]
+                items = getattr(r.headers, "items", r.headers)  # an empty errorfile's reply has a plain list
+                headers = [(k, val) for k, val in items if k not in ("content-length", "transfer-encoding")]
                 return r.status, headers, bytes(getattr(r, "body", b"") or b"")
         return None
     if st.users:

@@ -266,7 +266,9 @@ FILELESS_ALERTS = re.compile(
     r"^Error\(s\) found in configuration file : |^Fatal errors found in configuration\.$|"
     r"^Cannot open configuration file|^Failed to initialize server\(s\) addr\.$|"
     r"^Some warnings were found and 'zero-warning' is set\. Aborting\.$|"
-    r"^h1-headers-case-adjust-file '"  # the post-parser reading h1-case-adjust-file
+    r"^h1-headers-case-adjust-file '|"  # the post-parser reading h1-case-adjust-file
+    r"^config: (backend|proxy) '[^']*': server '[^']*' has neither service port|"  # init_srv_check()
+    r"^[Pp]roxy '[^']*': unknown http-errors section '"  # proxy_check_errors(), http_check_http_reply()
 )
 
 

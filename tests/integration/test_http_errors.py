@@ -171,6 +171,52 @@ def test_errorfiles(proxy, syslog, backend, tmp_path):
     assert [x["ST"] for x in logs] == ["503", "502", "400"]
 
 
+def test_empty_errorfile_sends_nothing_and_closes(proxy, syslog, backend, tmp_path):
+    """An empty error file is an empty message: nothing at all is sent, the connection is
+    closed, the log has the status (haproxy -c accepts such files without a word)."""
+    empty = tmp_path / "empty.http"
+    empty.write_bytes(b"")
+    extra = (f"    errorfile 503 /dev/null\n    errorfile 403 {empty}\n"
+             "    http-request deny if { path /deny }\n"
+             "    http-request return status 503 errorfile /dev/null if { path /ret }\n")
+    port = start(proxy, syslog, backend, extra)
+    assert exchange(port, [b"GET /nosrv HTTP/1.1\r\n\r\n"]) == b"<EOF>"
+    assert exchange(port, [b"GET /deny HTTP/1.1\r\n\r\n"]) == b"<EOF>"
+    assert exchange(port, [b"GET /ret HTTP/1.1\r\n\r\n"]) == b"<EOF>"
+    logs = log_of(syslog, n=3)
+    assert [(x["ST"], x["tsc"]) for x in logs] == [("503", "SC--"), ("403", "PR--"), ("503", "LR--")]
+    assert [x["B"] for x in logs] == ["0", "0", "0"]
+
+
+def test_errorfiles_of_http_replies_and_http_error(proxy, syslog, backend, tmp_path):
+    """``deny``/``return`` ... ``errorfiles <name>``: the section's page for the reply's
+    status, or an empty reply when the section does not declare it; ``http-error status N
+    errorfiles <name>`` / ``default-errorfiles`` as the proxy's page for N."""
+    f503 = tmp_path / "503.http"
+    f503.write_bytes(b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nbad")
+    f502 = tmp_path / "502.http"
+    f502.write_bytes(b"HTTP/1.0 502 Nope\r\nContent-Length: 4\r\n\r\nnope")
+    own = tmp_path / "own.http"
+    own.write_bytes(b"HTTP/1.0 403 Own\r\nContent-Length: 3\r\n\r\nown")
+    extra = (f"    errorfile 403 {own}\n    errorfile 503 {own}\n"
+             "    http-error status 502 errorfiles myerrs\n"
+             "    http-error status 503 default-errorfiles\n"
+             "    http-request deny errorfiles myerrs if { path /d403 }\n"
+             "    http-request return status 503 errorfiles myerrs if { path /r503 }\n")
+    port = free_port()
+    cfg = conf(port, syslog.port, backend.port, extra) + f"http-errors myerrs\n    errorfile 503 {f503}\n" \
+        f"    errorfile 502 {f502}\n"
+    proxy(cfg, wait_ports=[port])
+    assert exchange(port, [b"GET /d403 HTTP/1.1\r\n\r\n"]) == b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n<OPEN>"
+    assert exchange(port, [b"GET /r503 HTTP/1.1\r\n\r\n"]) == (
+        b"HTTP/1.0 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n"
+        b"connection: keep-alive\r\n\r\nbad<OPEN>")
+    assert exchange(port, [b"GET /nosrv HTTP/1.1\r\n\r\n"]) == P503 + b"<OPEN>"
+    backend.respond = lambda req: b"BLAH\r\n\r\n"
+    assert exchange(port, [b"GET / HTTP/1.1\r\n\r\n"]) == (
+        b"HTTP/1.0 502 Nope\r\ncontent-length: 4\r\nconnection: keep-alive\r\n\r\nnope<OPEN>")
+
+
 # ------------------------------------------------------------------ limits
 def test_request_head_limit_counts_like_htx(proxy, syslog, backend):
     port = start(proxy, syslog, backend)

@@ -72,6 +72,37 @@ def test_errorfile_replies():
     assert data == b"HTTP/1.0 400 Custom Bad\r\ncontent-length: 4\r\nconnection: keep-alive\r\n\r\nbad\n" and ka
 
 
+def test_empty_errorfile_is_an_empty_reply():
+    r = errors.reply_from_raw(b"", 503)
+    assert isinstance(r, errors.EmptyReply) and r.status == 503
+    assert r.render(True) == (b"", False)  # nothing sent, the connection closes
+    fe = Proxy("frontend", "fe")
+    fe.errorfiles[503] = b""
+    assert isinstance(errors.reply(503, None, fe), errors.EmptyReply)
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (b"", None),
+        (b"HTTP/1.0 503 X\r\n\r\nbody until close", None),
+        (b"HTTP/1.1 101 X\r\n\r\n", None),
+        (b"HTTP/1.1 304 X\r\nContent-Length: 5\r\n\r\n", None),
+        (b"HTTP/1.0 503 X\r\nContent-Length: 10\r\n\r\nabc",
+         "payload size does not match the announced content-length (3 != 10)"),
+        (b"HTTP/1.0 503 X\r\nContent-Length: 0\r\n\r\nabc", "message payload not expected"),
+        (b"HTTP/1.0 204 X\r\n\r\nabc", "message payload not expected"),
+        (b"HTTP/1.0 503 X\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "chunk-encoded payload not supported"),
+        (b"HTTP/1.1 100 X\r\n\r\n", "invalid http status code for an error message (100)"),
+        (b"HTTP/1.10 503 X\r\n\r\n", "invalid http version (HTTP/1.10)"),
+        (b"HTTP/1.0 503 X\r\nContent-Length: 3\r\n", "unable to parse headers (error offset: -2)"),
+        (b"garbage", "unable to parse headers (error offset: 0)"),
+    ],
+)
+def test_check_errorfile_as_http_str_to_htx(raw, why):
+    assert errors.check_errorfile(raw) == why
+
+
 def test_reply_lookup_order():
     be, fe = Proxy("backend", "be"), Proxy("frontend", "fe")
     fe.errorfiles[503] = b"HTTP/1.1 503 FE\r\nContent-Length: 0\r\n\r\n"
