@@ -843,7 +843,10 @@ class HttpConn:
         if self.fixed_be is not None:  # upgraded from mode tcp: no HTTP frontend processing
             return self._to_backend(txn, req, info, self.fixed_be, chunk, t0)
         if spec.tcp_request_content and not hooks.tcp_content(spec.tcp_request_content, sess, txn):
+            # refused before HAProxy's stream sees an HTTP request: logged "<BADREQ>", Tq -1
             fe.denied_req += 1
+            sess.t_request = -1
+            sess.method = None
             return self._end(txn, None, None, t0, "PR", False, False)
         if req.body_len or chunk is not None:  # option http-buffer-request waits before the rules
             chunk = self._wait_body(txn, info, chunk, bool(spec.options.get("http-buffer-request")))
@@ -883,6 +886,14 @@ class HttpConn:
             pc = self.pc = self.handler.pair_cfg(fe, be)
             self.pc_be = be
         bspec = be.spec
+        if bspec is not fe.spec and bspec.tcp_request_content and not hooks.tcp_content(
+                bspec.tcp_request_content, sess, txn):
+            # a backend's tcp-request content rules run for each request, before its
+            # http-request rules; a refusal closes, counted on the frontend (haproxy 2.6)
+            fe.denied_req += 1
+            sess.t_request = -1
+            sess.status = None
+            return self._end(txn, be, None, t0, "PR", False, False)
         if bspec is not fe.spec and (req.body_len or chunk is not None):  # the backend's http-buffer-request
             chunk = self._wait_body(txn, info, chunk, bool(bspec.options.get("http-buffer-request")))
             if chunk is False:

@@ -91,3 +91,37 @@ def test_chunked_response_bytes(proxy, syslog, backend):
     (f,) = lines(syslog, 1)
     # 20 + 13 + len("transfer-encoding" "chunked") + 1 + 5 payload bytes + 1 (end of chunks)
     assert f["B"] == str(20 + 13 + 24 + 1 + 5 + 1)
+
+
+def _refused(port: int, path: bytes) -> bytes:
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    out = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out
+
+
+def test_tcp_request_content_reject_frontend_and_backend(proxy, syslog, backend):
+    """tcp-request content rules in mode http: the frontend's refuse before the request is
+    an HTTP request for HAProxy ("<BADREQ>"), a backend's run for each request before its
+    http-request rules; both close without an answer and log PR-- with Tq -1 (haproxy 2.6)."""
+    port = free_port()
+    cfg = (f"global\n    log 127.0.0.1:{syslog.port} local0\n"
+           "defaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n"
+           "    timeout client 5s\n    timeout server 5s\n"
+           f"frontend web\n    bind 127.0.0.1:{port}\n"
+           "    tcp-request content reject if { path_beg /frej }\n    default_backend app\n"
+           "backend app\n    tcp-request content reject if { path_beg /brej }\n"
+           f"    server a1 127.0.0.1:{backend.port}\n")
+    proxy(cfg, wait_ports=[port])
+    assert _refused(port, b"/frej") == b""
+    assert _refused(port, b"/brej") == b""
+    logs = lines(syslog, 2)
+    got = [(f["b"], f["s"], f["TR"], f["ST"], f["B"], f["tsc"], f["r"]) for f in logs]
+    assert got == [("web", "<NOSRV>", "-1", "-1", "0", "PR--", "<BADREQ>"),
+                   ("app", "<NOSRV>", "-1", "-1", "0", "PR--", "GET /brej HTTP/1.1")]
