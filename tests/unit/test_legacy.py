@@ -7,17 +7,16 @@ equivalent, an emulation of the 1.x semantics: regex on each ``Name: value`` lin
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from gproxy.config import import_keyword_modules, validate
+from gproxy.config import import_keyword_modules
 from gproxy.config.lexer import split_line
-from gproxy.config.parser import Parser
 from gproxy.http import legacy as L
 from gproxy.http import rules as R
 from gproxy.http.message import Headers, Request, Response, Txn
 from gproxy.session import Session
+
+from .cfgtext import parse_checked as parse
 
 import_keyword_modules()
 
@@ -34,19 +33,6 @@ backend be
     server s1 127.0.0.1:27462
 """
 
-
-def parse(text: str) -> tuple[object, list[str]]:
-    p = Parser()
-    p.parse_text(text, "t.cfg")
-    if not p.diag.fatal:
-        validate.validate(p.model, p.diag)
-    return p.model, [message(m) for m in p.diag.messages]
-
-
-def message(m: object) -> str:
-    body = m.render(0).split(" : ", 1)[1]  # type: ignore[attr-defined]
-    body = body.removeprefix("config : ")
-    return f"{m.level}: " + re.sub(r"^parsing \[t\.cfg:\d+\] : ", "", body)  # type: ignore[attr-defined]
 
 
 class Fe:

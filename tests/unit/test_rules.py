@@ -9,15 +9,14 @@ gproxy parses the same lines and runs them on the same messages here.  Error tex
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from gproxy.config import import_keyword_modules, validate
-from gproxy.config.parser import Parser
+from gproxy.config import import_keyword_modules
 from gproxy.http import rules as R
 from gproxy.http.message import Headers, Request, Txn
 from gproxy.session import Session
+
+from .cfgtext import parse_checked as parse
 
 import_keyword_modules()
 
@@ -34,21 +33,6 @@ backend be
     server s1 127.0.0.1:27462
 """
 
-
-def parse(text: str) -> tuple[object, list[str]]:
-    p = Parser()
-    p.parse_text(text, "t.cfg")
-    if not p.diag.fatal:
-        validate.validate(p.model, p.diag)
-    return p.model, [message(m) for m in p.diag.messages]
-
-
-def message(m: object) -> str:
-    """``LEVEL: text`` as printed, without the usual ``parsing [file:line] : `` (other
-    spellings of the location, e.g. ``parsing [file:line]:``, are kept)."""
-    body = m.render(0).split(" : ", 1)[1]  # type: ignore[attr-defined]
-    body = body.removeprefix("config : ")
-    return f"{m.level}: " + re.sub(r"^parsing \[t\.cfg:\d+\] : ", "", body)  # type: ignore[attr-defined]
 
 
 class Fe:
