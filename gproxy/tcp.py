@@ -126,6 +126,7 @@ def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int) -> boo
 
 
 RETRY_GIVE_UP, RETRY_NOW, RETRY_PAUSE = 0, 1, 2
+AGAIN = object()  # TcpSessions.pick: woken from a queue, choose a server again
 
 
 def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFailed) -> tuple[int, bool]:
@@ -255,6 +256,34 @@ class TcpSessions:
                 fe.released(listener)
 
     # -------------------------------------------------------------- connect
+    def pick(self, sess: Session, be: Any, ctx: Any, prev: Any) -> Any:
+        """One choice of server for a new connection, in mode tcp and http: the balancer's
+        pick, else the server queue of the full server a hash designates, else the backend
+        queue.  A server; None when there is none (``sess.term`` set); or AGAIN when woken
+        from a queue without a server to use (choose again)."""
+        srv = be.pick(ctx, prev)
+        if srv is not None:
+            return srv
+        if (target := be.assigned_full(ctx, prev)) is not None:
+            srv = self.srv_queue(sess, be, target)
+            if srv is None:
+                return None
+            return srv if srv.usable() else AGAIN  # woken because it went down: choose again
+        if be.has_candidates():
+            tq = time.monotonic()
+            idx0 = be.queue_idx
+            woke = be.queue_wait(be.t_queue)
+            sess.t_queue = int((time.monotonic() - tq) * 1000)
+            # HAProxy's %bq: sessions served from the queue while this one waited, + 1
+            sess.be_queue = be.queue_idx - idx0 + (0 if woke else 1)
+            if not woke:
+                sess.term = "sQ"
+                return None
+            return AGAIN
+        sess.term = "SC"
+        be.failed_conns += 1
+        return None
+
     def connect(self, sess: Session, be: Any) -> tuple[Any, Any]:
         ctx = PickCtx(src=sess.cli_ip)
         t0 = time.monotonic()
@@ -263,29 +292,12 @@ class TcpSessions:
         srv = None
         while True:
             if srv is None:
-                srv = be.pick(ctx, prev)
-                if srv is None and (target := be.assigned_full(ctx, prev)) is not None:
-                    srv = self.srv_queue(sess, be, target)
-                    if srv is None:
-                        return None, None
-                    if not srv.usable():  # woken because it went down: choose again
-                        srv = None
-                        continue
-            if srv is None:
-                if be.has_candidates():
-                    tq = time.monotonic()
-                    idx0 = be.queue_idx
-                    woke = be.queue_wait(be.t_queue)
-                    sess.t_queue = int((time.monotonic() - tq) * 1000)
-                    # HAProxy's %bq: sessions served from the queue while this one waited, + 1
-                    sess.be_queue = be.queue_idx - idx0 + (0 if woke else 1)
-                    if not woke:
-                        sess.term = "sQ"
-                        return None, None
+                srv = self.pick(sess, be, ctx, prev)
+                if srv is AGAIN:
+                    srv = None
                     continue
-                sess.term = "SC"
-                be.failed_conns += 1
-                return None, None
+                if srv is None:
+                    return None, None
             if sess.t_queue < 0:
                 sess.t_queue = int((time.monotonic() - t0) * 1000)
             self.take(sess, be, srv)

@@ -38,7 +38,7 @@ from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
 from ..server import MAINT_MASK as _MAINT
 from ..session import Session
-from ..tcp import RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
+from ..tcp import AGAIN, RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
 from . import casing, errors, hooks, parse
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
@@ -1672,27 +1672,11 @@ class HttpConn:
                                       extra={"method": req.method})
                     else:  # round robin & co look at nothing
                         ctx = _NO_CTX
-                srv = be.pick(ctx, prev)
-                if srv is None and (target := be.assigned_full(ctx, prev)) is not None:
-                    srv = self.process.tcp.srv_queue(sess, be, target)
-                    if srv is None:
-                        return None, None
-                    if not srv.usable():  # woken because it went down: choose again
-                        srv = None
-                        continue
+                srv = self.process.tcp.pick(sess, be, ctx, prev)
+                if srv is AGAIN:
+                    srv = None
+                    continue
                 if srv is None:
-                    if be.has_candidates():
-                        tq = _monotonic()
-                        idx0 = be.queue_idx
-                        woke = be.queue_wait(be.t_queue)
-                        sess.t_queue = int((_monotonic() - tq) * 1000)
-                        sess.be_queue = be.queue_idx - idx0 + (0 if woke else 1)
-                        if not woke:
-                            sess.term = "sQ"
-                            return None, None
-                        continue
-                    sess.term = "SC"
-                    be.failed_conns += 1
                     return None, None
             if sess.t_queue < 0:
                 sess.t_queue = int((_monotonic() - t0) * 1000)
