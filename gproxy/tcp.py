@@ -98,6 +98,34 @@ def read_proxy_header(conn: Any, timeout: float) -> tuple[bytes, Any, Any]:
         return b"", src, dst
 
 
+def accept_stage(sess: Any, conn: Any, listener: Any, fe: Any, t_client: float) -> str:
+    """What HAProxy does with a new connection before either protocol, in mode tcp and
+    http: the frontend's tcp-request connection rules, on the real peer address (a
+    refusal resets the connection and is not logged), then the PROXY header of an
+    ``accept-proxy`` bind.  Returns "" to go on, "reject" or "PR" (bad PROXY header,
+    ``sess.term`` set)."""
+    rules = fe.spec.tcp_request_connection
+    if rules and not run_tcp_connection(rules, sess):
+        fe.denied_conn += 1
+        try:
+            conn.setsockopt(SOL_SOCKET, _socket.SO_LINGER, _LINGER_RESET)
+        except OSError:
+            pass
+        return "reject"
+    if listener.bind_spec.accept_proxy:
+        try:
+            _, src, dst = read_proxy_header(conn, t_client)
+        except (proxyproto.ProxyError, OSError):
+            sess.term = "PR"
+            fe.failed_req += 1
+            return "PR"
+        if src is not None:
+            sess.cli_ip, sess.cli_port = src
+            sess.fe_ip, sess.fe_port = dst
+        sess.t_handshake = int((time.monotonic() - sess.accept_mono) * 1000)
+    return ""
+
+
 def _ignore(term: str) -> None:
     pass
 
@@ -183,21 +211,10 @@ class TcpSessions:
         upgraded = False
         try:
             spec = fe.spec
-            if spec.tcp_request_connection and not run_tcp_connection(spec.tcp_request_connection, sess):
-                fe.denied_conn += 1
-                silent = True  # connections rejected by tcp-request connection are not logged
-                conn.setsockopt(SOL_SOCKET, _socket.SO_LINGER, _LINGER_RESET)  # and are reset, as HAProxy
+            stage = accept_stage(sess, conn, listener, fe, fe.t_client)
+            if stage:
+                silent = stage == "reject"  # connections rejected by tcp-request connection are not logged
                 return
-            if listener.bind_spec.accept_proxy:
-                try:
-                    _, src, dst = read_proxy_header(conn, fe.t_client)
-                except (proxyproto.ProxyError, OSError):
-                    sess.term = "PR"
-                    fe.failed_req += 1
-                    return
-                if src is not None:
-                    sess.cli_ip, sess.cli_port = src
-                    sess.fe_ip, sess.fe_port = dst
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:
                 lg.connect_line(sess)

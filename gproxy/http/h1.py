@@ -32,13 +32,12 @@ import gevent
 from gevent import getcurrent
 from gevent.hub import get_hub
 
-from .. import proxyproto
 from ..counters import hrsp_index
 from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
 from ..server import MAINT_MASK as _MAINT
 from ..session import Session
-from ..tcp import AGAIN, RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, connect_failed, connect_server, read_proxy_header
+from ..tcp import AGAIN, RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, accept_stage, connect_failed, connect_server
 from . import casing, errors, hooks, parse
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
@@ -551,19 +550,7 @@ class HttpConn:
                 while self.transaction():
                     pass
                 return
-            if listener.bind_spec.accept_proxy:
-                try:
-                    _, src, dst = read_proxy_header(self.cli, cfg.t_client)
-                except (proxyproto.ProxyError, OSError):
-                    sess.term = "PR"
-                    fe.failed_req += 1
-                    return
-                if src is not None:
-                    sess.cli_ip, sess.cli_port = src
-                    sess.fe_ip, sess.fe_port = dst
-                sess.t_handshake = int((_monotonic() - sess.accept_mono) * 1000)
-            if fe.spec.tcp_request_connection and not hooks.tcp_connection(fe.spec.tcp_request_connection, sess):
-                fe.denied_conn += 1
+            if accept_stage(sess, self.cli, listener, fe, cfg.t_client):
                 return
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:

@@ -73,13 +73,6 @@ def http_after_response(rules: list[Any], txn: Any) -> None:
         fn(rules, txn)
 
 
-def tcp_connection(rules: list[Any], sess: Any) -> bool:
-    if not rules:
-        return True
-    fn = _fn("rules", "run_tcp_connection")
-    return bool(fn(rules, sess)) if fn is not None else True
-
-
 def tcp_content(rules: list[Any], sess: Any, txn: Any) -> bool:
     if not rules:
         return True

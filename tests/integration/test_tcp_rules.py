@@ -60,3 +60,30 @@ backend b2
     finally:
         one.stop()
         two.stop()
+
+
+def test_connection_rules_see_the_peer_before_the_proxy_header(proxy) -> None:
+    """tcp-request connection rules run before an accept-proxy bind reads the PROXY
+    header, in mode http as in mode tcp (haproxy 2.6): they see the real peer address,
+    and the request then sees the address the header announces."""
+    port = free_port()
+    cfg = f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port} accept-proxy
+    tcp-request connection reject if {{ src 10.9.9.9 }}
+    http-request return status 200 content-type text/plain lf-string "src=%[src]"
+"""
+    proxy(cfg, wait_ports=[port])
+    for src in ("10.9.9.9", "10.1.1.1"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(f"PROXY TCP4 {src} 127.0.0.1 1234 80\r\nGET / HTTP/1.1\r\nHost: x\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            got = b""
+            while chunk := s.recv(4096):
+                got += chunk
+        assert got.startswith(b"HTTP/1.1 200 ") and got.endswith(f"src={src}".encode()), got
