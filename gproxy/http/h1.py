@@ -1828,19 +1828,16 @@ def _srv_conn_header(srv_close: bool, upgrade: bool, pretend_ka: bool, minor: in
 
 
 def _render_req(req: Request, extra: str | None) -> bytes:
-    items = req.headers.items
-    text = (f"{req.method} {req.uri} {req.version}\r\n" + ("\r\n".join(map(_JOIN, items)) + "\r\n" if items else "")
-            + (extra or "") + "\r\n")
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
+    return _render_head(f"{req.method} {req.uri} {req.version}\r\n", req.headers.items, extra)
 
 
 def _render_rsp(rsp: Response, conn_hdr: str | None) -> bytes:
-    items = rsp.headers.items
-    text = (f"{rsp.version} {rsp.status} {rsp.reason}\r\n" + ("\r\n".join(map(_JOIN, items)) + "\r\n" if items else "")
-            + (conn_hdr or "") + "\r\n")
+    return _render_head(f"{rsp.version} {rsp.status} {rsp.reason}\r\n", rsp.headers.items, conn_hdr)
+
+
+def _render_head(start: str, items: list[tuple[str, str]], extra: str | None) -> bytes:
+    """A head for the wire: start line, headers, the mux's own header line, blank line."""
+    text = start + ("\r\n".join(map(_JOIN, items)) + "\r\n" if items else "") + (extra or "") + "\r\n"
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:
