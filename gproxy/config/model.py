@@ -203,8 +203,10 @@ class Proxy:
     tcp_request_connection: list[Any] = field(default_factory=list)
     tcp_request_content: list[Any] = field(default_factory=list)
     cookie: Any = None  # gproxy.http.cookie.CookieSpec
-    captures_req: list[tuple[str, int]] = field(default_factory=list)  # capture request header name len N
-    captures_rsp: list[tuple[str, int]] = field(default_factory=list)
+    # capture slots in declaration order: (header name, len) for 'capture request|response
+    # header', (None, len) for 'declare capture' and 'http-request capture ... len'
+    captures_req: list[tuple[str | None, int]] = field(default_factory=list)
+    captures_rsp: list[tuple[str | None, int]] = field(default_factory=list)
     errorfiles: dict[int, bytes] = field(default_factory=dict)  # status -> full raw response
     forwardfor: dict[str, Any] | None = None  # option forwardfor: {'header', 'except', 'if-none'}
     originalto: dict[str, Any] | None = None

@@ -14,6 +14,7 @@ from ..diag import Diagnostics
 from ..http import acl as http_acl
 from ..http import cookie
 from ..http import errors as http_errors
+from ..http import rules as http_rules
 from ..http import userlist as http_userlist
 from ..lb import keywords as lb_keywords
 from ..stats import keywords as stats_keywords
@@ -46,6 +47,7 @@ def validate(model: Model, diag: Diagnostics) -> None:
             diag.warning(text)
         _check_switching(model, p, diag)
         http_errors.check_reply_refs(p, model, diag)  # check_action_rules(): http replies naming http-errors
+        http_rules.check_capture_ids(p, diag)  # check_action_rules(): capture slots named by id
         t = p.timeouts
         if (fe_cap and not t.get("client")) or (
             be_cap and p.servers and (not t.get("connect") or (not t.get("server") and (p.mode == "http" or not t.get("tunnel"))))

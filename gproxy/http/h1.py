@@ -216,8 +216,10 @@ class _FeCfg:
         self.t_ka = t.get("http-keep-alive", t.get("http-request", t.get("client", 0))) / 1000.0
         self.lax = bool(spec.options.get("accept-invalid-http-request"))
         self.ignore_probes = bool(spec.options.get("http-ignore-probes"))
-        self.cap_req = [(n.lower(), ln) for n, ln in spec.captures_req] or None
-        self.cap_rsp = [(n.lower(), ln) for n, ln in spec.captures_rsp] or None
+        # capture slots: (lower-case header name, len), or (None, len) for the slots the
+        # capture actions fill (declare capture, http-request capture ... len)
+        self.cap_req = [(n and n.lower(), ln) for n, ln in spec.captures_req] or None
+        self.cap_rsp = [(n and n.lower(), ln) for n, ln in spec.captures_rsp] or None
         self.cap_cookie = spec.extra.get("capture_cookie")
         self.caps = bool(self.cap_req or self.cap_rsp or self.cap_cookie)
         self.mode = conn_mode(spec)
@@ -1870,12 +1872,12 @@ def _chunk_end(buf: bytes) -> int:
     return t.feed(buf, 0, len(buf))
 
 
-def _captures(headers: Headers, caps: list[tuple[str, int]]) -> list[str | None]:
+def _captures(headers: Headers, caps: list[tuple[str | None, int]]) -> list[str | None]:
     out: list[str | None] = []
     items = headers.items
     for name, ln in caps:
         val = None
-        for k, v in items:
+        for k, v in items if name is not None else ():
             if k == name:
                 val = v
         if val is not None and len(val) > ln:

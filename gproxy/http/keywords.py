@@ -9,7 +9,8 @@ http-buffer-request``, ``option http-pretend-keepalive``, ``option http-ignore-p
 (with ``restrict_hdr_names``, the check the engine runs after each proxy's
 ``http-request`` rules), ``option h1-case-adjust-bogus-client|server`` (the table is
 ``casing``'s), ``capture request|response header <name> len <n>``,
-``capture cookie <name> len <n>``, ``http-reuse never|safe|aggressive|always`` and the
+``capture cookie <name> len <n>``, ``declare capture request|response len <n>`` (a slot
+for the ``capture`` actions of ``rules``), ``http-reuse never|safe|aggressive|always`` and the
 global ``tune.bufsize``, ``tune.maxrewrite``, ``tune.http.maxhdr``.  Handlers write to
 the Model only; ``HttpSettings`` compiles what the engine reads per frontend/backend.
 """
@@ -22,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..proxy import set_option
-from ..registry import BE_SIDE, FE_SIDE, GLOBAL, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
+from ..registry import BE_SIDE, DEFAULTS, FE_SIDE, GLOBAL, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 from . import casing  # noqa: F401 - registers the global h1-case-adjust keywords
 
 kw = SECTION_KEYWORDS.register
@@ -170,18 +171,18 @@ def restrict_mode(spec: Any) -> str | None:
 @kw("capture", FE_SIDE, "cookie <name> len <n> | request header <name> len <n> | response header <name> len <n>", "capture a cookie or header for the log")
 def _capture(ctx: KwCtx, args: list[str]) -> None:
     p = ctx.proxy
-    if not args:
-        raise ConfigError("'capture' expects 'cookie' or 'request header' or 'response header'.")
-    what = args[0]
+    what = args[0] if args else ""
     if what == "cookie":
+        _not_in_defaults(ctx, "capture cookie")
         if len(args) < 4 or args[2] != "len":
             raise ConfigError("'capture' expects 'cookie' <cookie_name> 'len' <len>.")
         if len(args) > 4:
             raise ConfigError(f"'capture cookie' cannot handle unexpected argument '{args[4]}'.")
         p.extra["capture_cookie"] = (args[1], _atol(args[3]))
         return
-    if what in ("request", "response"):
-        if len(args) < 5 or args[1] != "header" or args[3] != "len":
+    if what in ("request", "response") and len(args) > 1 and args[1] == "header":
+        _not_in_defaults(ctx, f"capture {what}")
+        if len(args) < 5 or args[3] != "len":
             raise ConfigError(f"'capture {what}' expects 'header' <header_name> 'len' <len>.")
         if len(args) > 5:
             raise ConfigError(f"'capture {what}' cannot handle unexpected argument '{args[5]}'.")
@@ -189,6 +190,37 @@ def _capture(ctx: KwCtx, args: list[str]) -> None:
         target.append((args[2], _atol(args[4])))
         return
     raise ConfigError("'capture' expects 'cookie' or 'request header' or 'response header'.")
+
+
+def _not_in_defaults(ctx: KwCtx, what: str) -> None:
+    if ctx.proxy.kind == DEFAULTS:
+        raise ConfigError(f"'{what}' not allowed in 'defaults' section.")
+
+
+@kw("declare", PROXY_SECTIONS, "capture request|response len <n>",
+    "a capture slot for 'http-request capture ... id <n>' / 'http-response capture ... id <n>'")
+def _declare(ctx: KwCtx, args: list[str]) -> None:
+    """cfg_parse_declare(): a capture slot numbered after the ones declared before it
+    (``capture request|response header`` lines, ``http-request capture ... len``)."""
+    p = ctx.proxy
+    if p.kind == DEFAULTS:
+        raise ConfigError("'declare' not available in default section")
+    if not p.has_fe:
+        raise ConfigError("'declare' only available in frontend or listen section")
+    if not args or args[0] != "capture":
+        raise ConfigError(f"unknown declaration type '{args[0] if args else ''}' (supports 'capture')")
+    if len(args) < 2 or args[1] not in ("request", "response"):
+        raise ConfigError("'declare capture' requires a direction ('request' or 'response')")
+    if len(args) < 3 or args[2] != "len":
+        raise ConfigError("'declare capture' requires a capture length ('len')")
+    if len(args) < 4 or not args[3]:
+        raise ConfigError("'declare capture': 'len' requires a numeric value that represents the capture length")
+    if not re.fullmatch(r"[ \t\n\v\f\r]*[+-]?[0-9]+", args[3]):  # strtol() with the whole word read
+        raise ConfigError("'declare capture': cannot parse the length 'len'.")
+    n = int(args[3])
+    if n <= 0:
+        raise ConfigError("length must be > 0")
+    (p.captures_req if args[1] == "request" else p.captures_rsp).append((None, n))
 
 
 def _atol(text: str) -> int:

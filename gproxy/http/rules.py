@@ -850,6 +850,79 @@ def _a_use_service(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     return (lambda sess, txn: v), i + 1
 
 
+def _a_capture(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``http-request capture <sample> len <n> | id <n>``, ``http-response capture
+    <sample> id <n>`` (parse_http_req_capture/parse_http_res_capture): the sample as a
+    string, cut to the slot's length, in the capture slot the log's ``%hr``/``%hs`` and
+    ``capture.req.hdr``/``capture.res.hdr`` show.  ``len`` adds a slot to this frontend
+    now; ``id`` names a slot of the frontend of the stream (checked by
+    ``check_capture_ids`` for frontends)."""
+    req = pc.side == "req"
+    usage = "expects <expression> [ 'len' <length> | id <idx> ]" if req else "expects <expression> id <idx>"
+    if any(pc.is_end(k) for k in range(i, i + 3)):
+        raise ActionError(usage)
+    try:
+        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
+    except SampleError as e:
+        raise ActionError(str(e)) from None
+    need = smp.check_places(expr, pc.pctx.places)
+    if need is not None:
+        raise ActionError(f"fetch method '{pc.words[j - 1]}' extracts information from '{need}', "
+                          "none of which is available here")
+    kw = pc.arg(j)
+    if not kw:
+        raise ActionError("expects 'len or 'id'" if req else "expects 'id'")
+    p = pc.proxy
+    if kw == "len" and req:
+        if not p.has_fe:
+            raise ActionError(f"proxy '{p.name}' has no frontend capability")
+        if j + 1 >= len(pc.words):
+            raise ActionError("missing length value")
+        m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", pc.arg(j + 1))  # atoi()
+        length = int(m.group(1)) if m else 0
+        if length <= 0:
+            raise ActionError("length must be > 0")
+        idx = len(p.captures_req)
+        p.captures_req.append((None, length))
+        fixed: int | None = length
+    elif kw == "id":
+        if j + 1 >= len(pc.words):
+            raise ActionError("missing id value")
+        text = pc.arg(j + 1)
+        if not re.fullmatch(r"(?:[ \t\n\v\f\r]*[+-]?[0-9]+)?", text):  # strtol() reading the whole word
+            raise ActionError(f"cannot parse id '{text}'")
+        idx = int(text) if text else 0
+        p.extra.setdefault("capture_ids", []).append((pc.ruleset, idx))
+        fixed = None
+    else:
+        raise ActionError(f"expects 'len' or 'id', found '{kw}'" if req else f"expects 'id', found '{kw}'")
+    attr = "req_captures" if req else "res_captures"
+    slots = "captures_req" if req else "captures_rsp"
+
+    def run(sess: Any, txn: Any) -> None:
+        caps = getattr(sess, attr, None)
+        if caps is None or not 0 <= idx < len(caps):
+            return
+        v = smp.cast(expr.eval(sess, txn), smp.T_STR)
+        if v is None:
+            return
+        n = fixed if fixed is not None else getattr(sess.frontend.spec, slots)[idx][1]
+        caps[idx] = v[:n]
+
+    return run, j + 2
+
+
+def check_capture_ids(p: Any, diag: Any) -> None:
+    """check_http_req_capture/check_http_res_capture: in a frontend, a capture ``id``
+    must name a declared slot (backends are not checked: the slots are the frontend's)."""
+    if not p.has_fe or p.kind == "defaults":
+        return
+    for ruleset, idx in p.extra.get("capture_ids", ()):
+        n = len(p.captures_req if ruleset == "http-request" else p.captures_rsp)
+        if idx >= n:
+            diag.alert(f"Proxy '{p.name}': unable to find capture id '{idx}' referenced by {ruleset} capture rule.")
+
+
 def _a_set_log_level(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     lvl = pc.arg(i)
     if lvl != "silent" and lvl not in LOG_LEVELS:
@@ -1028,6 +1101,7 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "tarpit": (_a_deny, True),
         "use-service": (_a_use_service, True),
         "set-log-level": (_a_set_log_level, False),
+        "capture": (_a_capture, False),
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
@@ -1040,6 +1114,7 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "return": (_a_return, True),
         "set-status": (_a_set_status, False),
         "set-log-level": (_a_set_log_level, False),
+        "capture": (_a_capture, False),
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
@@ -1048,6 +1123,7 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
         "allow": (_a_allow, True),
         "set-status": (_a_set_status, False),
+        "capture": (_a_capture, False),
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
@@ -1056,15 +1132,15 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
 #: actions HAProxy 2.6 has that gproxy accepts with a warning and skips
 UNIMPLEMENTED: dict[str, tuple[str, ...]] = {
     "http-request": ("wait-for-handshake", "set-nice", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
-                     "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "capture", "del-acl",
+                     "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "del-acl",
                      "del-map", "disable-l7-retry", "early-hint", "normalize-uri", "set-map", "strict-mode",
                      "track-sc0", "track-sc1", "track-sc2", "set-timeout", "wait-for-body", "set-dst",
                      "set-dst-port", "set-mark", "set-src", "set-src-port", "set-tos", "silent-drop",
                      "set-priority-class", "set-priority-offset", "ot-group"),
     "http-response": ("sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
-                      "cache-store", "add-acl", "capture", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",
+                      "cache-store", "add-acl", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",
                       "track-sc0", "track-sc1", "track-sc2", "wait-for-body", "set-mark", "set-tos", "silent-drop"),
-    "http-after-response": ("add-acl", "del-acl", "del-map", "set-map", "strict-mode", "capture"),
+    "http-after-response": ("add-acl", "del-acl", "del-map", "set-map", "strict-mode"),
 }
 
 

@@ -1433,6 +1433,25 @@ def _f_cap_uri(sess: Any, txn: Any, a: list[Any]) -> Any:
     return None if r is None else r.uri
 
 
+def _capture_slot(caps: Any, a: list[Any]) -> Any:
+    idx = a[0] if a else 0
+    if caps is None or not 0 <= idx < len(caps):
+        return None
+    return caps[idx]
+
+
+@fetch("capture.req.hdr", (A_SINT,), 1, T_STR, "hrqhp")
+def _f_cap_req_hdr(sess: Any, txn: Any, a: list[Any]) -> Any:
+    """Request capture slot <idx> (``capture request header``, ``declare capture``)."""
+    return _capture_slot(getattr(sess, "req_captures", None), a)
+
+
+@fetch("capture.res.hdr", (A_SINT,), 1, T_STR, "hrshp")
+def _f_cap_res_hdr(sess: Any, txn: Any, a: list[Any]) -> Any:
+    """Response capture slot <idx>."""
+    return _capture_slot(getattr(sess, "res_captures", None), a)
+
+
 # HTTP authentication (filled by userlist.py: http_auth, http_auth_group) -----------
 
 

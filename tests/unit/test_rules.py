@@ -509,12 +509,14 @@ def test_rules_not_allowed_in_anonymous_defaults() -> None:
         ("http-request set-status 200", ("parsing [t.cfg:8]: 'http-request' expects 'add-header', 'set-header', "
          "'del-header', 'replace-header', 'replace-value', 'allow', 'auth', 'deny', 'redirect', 'reject', "
          "'replace-path', 'replace-pathq', 'replace-uri', 'return', 'set-method', 'set-path', 'set-pathq', "
-         "'set-query', 'set-uri', 'tarpit', 'use-service', 'set-log-level', 'set-var(*)', 'set-var-fmt(*)', "
+         "'set-query', 'set-uri', 'tarpit', 'use-service', 'set-log-level', 'capture', 'set-var(*)', "
+         "'set-var-fmt(*)', "
          "'unset-var(*)', but got 'set-status'. Did you mean 'set-path' maybe ?")),
         ("http-request", ("parsing [t.cfg:8]: 'http-request' expects 'add-header', 'set-header', 'del-header', "
          "'replace-header', 'replace-value', 'allow', 'auth', 'deny', 'redirect', 'reject', 'replace-path', "
          "'replace-pathq', 'replace-uri', 'return', 'set-method', 'set-path', 'set-pathq', 'set-query', 'set-uri', "
-         "'tarpit', 'use-service', 'set-log-level', 'set-var(*)', 'set-var-fmt(*)', 'unset-var(*)', but got '' "
+         "'tarpit', 'use-service', 'set-log-level', 'capture', 'set-var(*)', 'set-var-fmt(*)', 'unset-var(*)', "
+         "but got '' "
          "(missing argument).")),
         ("tcp-request content accept x", ("'tcp-request content accept' only accepts 'if' or 'unless', in frontend 'fe' "
          "(got 'x')")),
