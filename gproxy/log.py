@@ -995,7 +995,7 @@ def check_config(model: Any, diag: Any) -> None:
             )
             fmt = TCPLOG
         try:
-            lf.compile_format(fmt, _unsupported_sample, mode="http" if px.mode == "http" else "tcp")
+            lf.compile_format(fmt, _sample_hook(), mode="http" if px.mode == "http" else "tcp")
         except ValueError as e:
             # HAProxy's own wording for this post-parse alert: "Parsing [file:line]: ..."
             diag.alert(f"Parsing [{file}:{line}]: failed to parse log-format : {e}.")

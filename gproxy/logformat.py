@@ -924,6 +924,15 @@ _HELPERS: dict[str, Any] = {
 SampleHook = Callable[[str], Callable[[Any], "str | None"]]
 
 
+class FetchPlaceError(ValueError):
+    """Raised by a SampleHook for a fetch that can't be used where the format is
+    (``need``: the source it needs); worded as HAProxy does by ``compile_format``."""
+
+    def __init__(self, need: str) -> None:
+        super().__init__(need)
+        self.need = need
+
+
 def _gen_variant(
     nodes: list[Node], ns: dict[str, Any], mode: str, logasap: bool, req: bool, res: bool, samples: list[str]
 ) -> str:
@@ -980,6 +989,9 @@ def compile_format(
                 raise ValueError(f"sample fetch expressions are not supported here: '%[{expr}]'")
             try:
                 fn = sample(expr)
+            except FetchPlaceError as e:
+                raise ValueError(f"sample fetch <{rest}> may not be reliably used here because it needs "
+                                 f"'{e.need}' which is not available here") from None
             except ValueError as e:
                 raise ValueError(f"failed to parse sample expression <{rest}> : {e}") from None
             name = f"_smp{len(samples)}"

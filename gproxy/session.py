@@ -18,6 +18,7 @@ class Session:
         "accept_mono",
         "accept_ts",
         "actconn",
+        "addr0",
         "backend",
         "backend_name",
         "be_ip",
@@ -118,6 +119,9 @@ class Session:
         self.log_level = None
         self.req_id = None
         self.txn = None
+        # (cli_ip, cli_port, fe_ip, fe_port) before an http-request set-src/set-dst of
+        # the current request (gproxy.http.rules): the next request starts from them again
+        self.addr0 = None
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.accept_mono) * 1000)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import _socket
 import errno
+import struct
 import time
 from itertools import chain
 from typing import Any
@@ -56,6 +57,8 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _NO_CTX = PickCtx()
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN)
 SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
+_TCP_REPAIR = getattr(_socket, "TCP_REPAIR", 19)
+_LINGER_OFF = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets
 
 
 class _NoSock:
@@ -619,6 +622,9 @@ class HttpConn:
         s.req_ts = s.status = s.req_captures = s.res_captures = s.cookie_req = s.cookie_res = s.method = s.uri = None
         s.version = s.backend = s.backend_name = s.server = s.server_name = s.srv_ip = s.srv_port = None
         s.be_ip = s.be_port = s.log_level = s.txn = None
+        if s.addr0 is not None:  # http-request set-src/set-dst hold for one request
+            s.cli_ip, s.cli_port, s.fe_ip, s.fe_port = s.addr0
+            s.addr0 = None
 
     def transaction(self) -> bool:
         """Serve one request; True to wait for another on this connection."""
@@ -1391,6 +1397,14 @@ class HttpConn:
         be_rule = be is not None and be.spec is not fe.spec
         counters = (fe, be) if be_rule else (fe,)
         sess = self.sess
+        if kind == "silent-drop":
+            # tcp_exec_action_silent_drop(): no response at all; the backend counts it
+            # only for its own rules (SF_BE_ASSIGNED)
+            for c in counters:
+                c.denied_req += 1
+            self._silent_drop()
+            sess.t_request = -1
+            return self._end(txn, be, None, t0, "PR", False, False)
         if kind == "reject":
             s_be = be if be_rule else (self.handler.backends().get(fe.name) if fe.spec.kind == "listen" else None)
             fe.denied_req += 1
@@ -1440,6 +1454,24 @@ class HttpConn:
             term = "LR"
         ka = self._send_reply(txn, rep, cli_ka and self._body_consumed(), status=getattr(v, "status", 0) or 0)
         return self._end(txn, be, None, t0, term, ka, False)
+
+    def _silent_drop(self) -> None:
+        """Make the client socket vanish: in TCP repair mode (needs CAP_NET_ADMIN) closing
+        it sends nothing; else a reset with a TTL of 1 (no linger), as HAProxy does."""
+        cli = self.cli
+        try:
+            cli.setsockopt(IPPROTO_TCP, _TCP_REPAIR, 1)
+            return
+        except OSError:
+            pass
+        try:
+            if cli.family == _socket.AF_INET:
+                cli.setsockopt(_socket.IPPROTO_IP, _socket.IP_TTL, 1)
+            elif cli.family == _socket.AF_INET6:
+                cli.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, 1)
+            cli.setsockopt(SOL_SOCKET, _socket.SO_LINGER, _LINGER_OFF)
+        except OSError:
+            pass
 
     def _stats(self, txn: Txn, info: parse.ReqInfo, chunk: Any, t0: float, be: Any) -> bool | None:
         """The stats page of ``be`` (None: of the frontend) if the request is for it, else None."""

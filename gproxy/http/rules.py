@@ -25,6 +25,7 @@ configuration time.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
@@ -120,7 +121,8 @@ class Verdict:
 
     ``kind``: 'allow' (stop evaluating rules, go on), 'deny', 'return', 'redirect',
     'auth', 'tarpit' (send ``response`` after ``timeout tarpit``), 'reject' (close
-    without a response), 'use-service' (hand the request to ``service``).
+    without a response), 'silent-drop' (close without a response, FIN or reset),
+    'use-service' (hand the request to ``service``).
     ``status`` is what the logs show (0 for reject/allow); ``realm`` is set for auth.
     """
 
@@ -141,6 +143,7 @@ class Verdict:
 
 _ALLOW = Verdict("allow")
 _REJECT = Verdict("reject")
+_SILENT_DROP = Verdict("silent-drop")
 
 
 def _conn_header(keep_alive: bool, req_minor: int, rsp_minor: int) -> str:
@@ -923,6 +926,57 @@ def check_capture_ids(p: Any, diag: Any) -> None:
             diag.alert(f"Proxy '{p.name}': unable to find capture id '{idx}' referenced by {ruleset} capture rule.")
 
 
+def _a_set_addr(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``set-src``, ``set-src-port``, ``set-dst``, ``set-dst-port`` <expr>
+    (tcp_parse_set_src_dst): the client's (src) or the frontend's (dst) address or port
+    as this request sees it (``src``/``dst`` fetches, ``option forwardfor``, the log), for
+    this request only, as HAProxy 2.6's stream-level addresses.  A sample that is not an
+    address changes nothing; a port is cut to 16 bits (htons); an address keeps the port,
+    a port on a non-IP address makes it ``0.0.0.0``."""
+    try:
+        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
+    except SampleError as e:
+        raise ActionError(str(e)) from None
+    need = smp.check_places(expr, pc.pctx.places)
+    if need is not None:
+        raise ActionError(f"fetch method '{pc.words[j - 1]}' extracts information from '{need}', "
+                          "none of which is available here")
+    ip_attr, port_attr = ("cli_ip", "cli_port") if name.startswith("set-src") else ("fe_ip", "fe_port")
+    is_port = name.endswith("-port")
+
+    def run(sess: Any, txn: Any) -> None:
+        v = smp.cast(expr.eval(sess, txn), smp.T_SINT if is_port else smp.T_ADDR)
+        if v is None:
+            return
+        if sess.addr0 is None:  # the engine puts them back for the next request
+            sess.addr0 = (sess.cli_ip, sess.cli_port, sess.fe_ip, sess.fe_port)
+        inet = _is_ip(getattr(sess, ip_attr))
+        if is_port:
+            if not inet:
+                setattr(sess, ip_attr, "0.0.0.0")
+            setattr(sess, port_attr, v & 0xFFFF)
+        else:
+            setattr(sess, ip_attr, str(v))
+            if not inet:
+                setattr(sess, port_attr, 0)
+
+    return run, j
+
+
+def _is_ip(text: Any) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _a_silent_drop(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``silent-drop``: close the client connection without a word (TCP_REPAIR when
+    allowed, else a reset with a TTL of 1), counted as a denied request."""
+    return (lambda sess, txn: _SILENT_DROP), i
+
+
 def _a_set_log_level(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     lvl = pc.arg(i)
     if lvl != "silent" and lvl not in LOG_LEVELS:
@@ -1102,6 +1156,11 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "use-service": (_a_use_service, True),
         "set-log-level": (_a_set_log_level, False),
         "capture": (_a_capture, False),
+        "set-src": (_a_set_addr, False),
+        "set-src-port": (_a_set_addr, False),
+        "set-dst": (_a_set_addr, False),
+        "set-dst-port": (_a_set_addr, False),
+        "silent-drop": (_a_silent_drop, True),
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
@@ -1134,8 +1193,7 @@ UNIMPLEMENTED: dict[str, tuple[str, ...]] = {
     "http-request": ("wait-for-handshake", "set-nice", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
                      "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "del-acl",
                      "del-map", "disable-l7-retry", "early-hint", "normalize-uri", "set-map", "strict-mode",
-                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "wait-for-body", "set-dst",
-                     "set-dst-port", "set-mark", "set-src", "set-src-port", "set-tos", "silent-drop",
+                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "wait-for-body", "set-mark", "set-tos",
                      "set-priority-class", "set-priority-offset", "ot-group"),
     "http-response": ("sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
                       "cache-store", "add-acl", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",

@@ -348,9 +348,9 @@ SOURCES: dict[str, tuple[str, frozenset[str]]] = {
     "ftend": ("frontend", frozenset(PLACES)),
     "hrqhv": ("HTTP request headers", _REQ_PLACES),
     "hrqhp": ("HTTP request", _REQ_PLACES | _RES_PLACES),
-    "hrshv": ("HTTP response headers", _RES_PLACES),
+    "hrshv": ("HTTP response headers", _RES_PLACES - {LOGS}),  # released before the log line
     "hrshp": ("HTTP response", _RES_PLACES),
-    "hrqrs": ("HTTP request headers, HTTP response headers", _REQ_PLACES | _RES_PLACES),
+    "hrqrs": ("HTTP request headers,HTTP response headers", (_REQ_PLACES | _RES_PLACES) - {LOGS}),
     "bkend": ("backend", _BE_PLACES),
 }
 
@@ -2255,3 +2255,31 @@ def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http"
         return fn(LfCtx(sess, txn))
 
     return run
+
+
+def _log_sample(text: str) -> Callable[[Any], str | None]:
+    """``%[expr]`` of a proxy's log-format: parsed and checked for the logs (HAProxy's
+    FE_LOG_END check point: no request or response headers, which are gone by then),
+    evaluated on the session and its current transaction when the line is written."""
+    expr, end = parse_expr_text(text, ParseCtx(places=(LOGS,)))
+    if end != len(text):
+        raise SampleError(f"missing comma after fetch keyword '{expr.fetch.name}'")
+    need = check_places(expr, (LOGS,))
+    if need is not None:
+        from ..logformat import FetchPlaceError
+
+        raise FetchPlaceError(need)
+
+    def render(sess: Any) -> str | None:
+        return to_str(expr.eval(sess, getattr(sess, "txn", None)))
+
+    return render
+
+
+def _install_log_hook() -> None:
+    from .. import log
+
+    log.set_sample_hook(_log_sample)
+
+
+_install_log_hook()

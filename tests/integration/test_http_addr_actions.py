@@ -1,0 +1,118 @@
+"""``http-request set-src | set-src-port | set-dst | set-dst-port | silent-drop`` and
+``%[...]`` samples in a proxy's ``log-format``, checked against ``haproxy -db`` 2.6.
+
+The addresses a rule sets hold for that request only (HAProxy 2.6 keeps them on the
+stream): the next request of the connection sees the connection's own addresses again.
+``option forwardfor`` sends the address set.  ``silent-drop`` sends nothing at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+
+import pytest
+from differential.corpus import Config, Scenario, req
+from differential.harness import Pair, Script, compare
+from helpers import free_port, wait_for
+
+from integration.httpkit import RawBackend
+
+pytestmark = pytest.mark.timeout(60)
+
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
+
+RULES = """\
+    option forwardfor
+    http-request set-src hdr(x-real-ip) if { hdr(x-real-ip) -m found }
+    http-request set-src-port hdr(x-port) if { hdr(x-port) -m found }
+    http-request set-dst hdr(x-dst) if { hdr(x-dst) -m found }
+    http-request set-dst-port int(8443) if { path /dp }
+    http-request set-header X-Addr %[src]/%[dst]
+    http-request set-header X-Dst-Port %[dst_port] if { path /dp }
+    http-request silent-drop if { path /drop }
+"""
+
+ADDR = Config("addr-actions", """\
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:@fe@
+""" + RULES + """\
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:@s1@
+""", ("fe",))
+
+
+def _scn(id_, steps, **kw):
+    return Scenario(id_, ADDR.name, "fe", steps if isinstance(steps, tuple) else (steps,), Script(), **kw)
+
+
+SCENARIOS = [
+    _scn("set-src-then-own-address", (req(extra=(("X-Real-IP", "10.1.2.3"), ("X-Dst", "::1"))), req())),
+    _scn("not-an-address", req(extra=(("X-Real-IP", "junk"),))),
+    _scn("ipv6-src", req(extra=(("X-Real-IP", "2001:db8::7"),))),
+    _scn("dst-port", req(uri="/dp")),
+    _scn("silent-drop", req(uri="/drop"), deadline=1.0),
+]
+
+
+@needs_haproxy
+def test_differential_addresses(tmp_path):
+    pair = Pair(ADDR, tmp_path)
+    reports = []
+    try:
+        for s in SCENARIOS:
+            h, g = pair.run(s)
+            assert not h.error, f"haproxy side: {h.error}"
+            report = compare(h, g)
+            if report:
+                reports.append(f"{s.id}: {report}")
+    finally:
+        pair.stop()
+    assert not reports, "\n\n".join(reports)
+
+
+@pytest.fixture
+def backend():
+    b = RawBackend()
+    yield b
+    b.stop()
+
+
+def test_log_format_samples_and_silent_drop(proxy, syslog, backend):
+    """The lines haproxy 2.6.12 wrote for the same config and requests (2026-11-27):
+    ``10.1.2.3:99 ::1:<port> src=10.1.2.3 m=GET 200 --``, the next request of the
+    connection with its own addresses, and ``... -1 PR`` for the silent drop."""
+    port = free_port()
+    proxy(f"global\n    log 127.0.0.1:{syslog.port} local0\n"
+          "defaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n"
+          "    timeout server 2s\n"
+          f"frontend fe\n    bind 127.0.0.1:{port}\n"
+          '    log-format "%ci:%cp %fi:%fp src=%[src] m=%[method] %ST %ts"\n'
+          f"{RULES}    default_backend be\n"
+          f"backend be\n    server s1 127.0.0.1:{backend.port}\n", wait_ports=[port])
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+        cport = s.getsockname()[1]
+        for extra in (b"X-Real-IP: 10.1.2.3\r\nX-Port: 70000\r\nX-Dst: ::1\r\n", b""):
+            s.sendall(b"GET /p HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+        s.sendall(b"GET /drop HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            got = s.recv(4096)
+        except (TimeoutError, ConnectionResetError):
+            got = b""
+        assert got == b""  # nothing: no response, no FIN (TCP_REPAIR) or a reset
+
+    lines = wait_for(lambda: syslog.lines if len(syslog.lines) >= 3 else None, timeout=5, what="3 log lines")
+    assert lines[0].endswith(f"10.1.2.3:4464 ::1:{port} src=10.1.2.3 m=GET 200 --")
+    assert lines[1].endswith(f"127.0.0.1:{cport} 127.0.0.1:{port} src=127.0.0.1 m=GET 200 --")
+    assert lines[2].endswith(f" 127.0.0.1:{port} src=127.0.0.1 m=GET -1 PR")
