@@ -19,15 +19,28 @@ Two shapes exist on the wire (captured from ``haproxy -db`` 2.6 with a raw socke
 no-cache``, ``Content-length: 0`` and ``Location: <url>``, stored like an errorfile.  Each
 proxy's pages are applied in declaration order, those of its defaults section first: a
 later ``errorfile``/``errorloc``/``errorfiles`` line replaces an earlier one for the same
-code (HAProxy's ``proxy_check_errors``).  ``http-error status <code>`` is run for its forms
-that name a page (``errorfile``, ``errorfiles``, ``default-errorfiles``).
+code (HAProxy's ``proxy_check_errors``).
+
+``http-error status <code> ...`` (``proxy_parse_http_error``) sets the page for <code> in
+that same order: a page named by ``errorfile``/``errorfiles``/``default-errorfiles``, or an
+http reply of its own (``string``, ``file``, ``lf-string``, ``lf-file``, ``content-type``,
+``hdr``, or none of them: an empty body), parsed by ``rules.parse_reply`` as for
+``http-request return``.  Such a reply goes out as ``http_reply_to_htx()`` builds it:
+``HTTP/1.1 <code> <http_get_reason(code)>``, the ``hdr`` fields whose value is not empty,
+``content-length``, ``content-type`` when there is a body, then the connection header of
+the H1 mux.  A reply without log-format parts is rendered once (``pages_for``); one with
+them (``lf-*``, a ``hdr`` value with ``%``) is an ``LfReply`` rendered for each
+transaction: ``reply(..., txn)``, or ``bind(rep, txn)`` for a page looked up without it.
 
 Error files are checked as ``http_str_to_htx()`` does (``check_errorfile``); an empty one
 is an empty message: HAProxy sends nothing for it and closes (``EmptyReply``).  Replies of
 ``deny``/``return`` rules naming an http-errors section are resolved after parsing
 (``check_reply_refs``).
 
-Pure: builds bytes, reads errorfiles at configuration time only.
+Pure: builds bytes, reads errorfiles at configuration time only.  Storage per proxy:
+``Proxy.errorfiles`` (code -> raw message) and ``extra["error_replies"]`` (code ->
+``rules.ReplySpec`` of an ``http-error`` with its own payload); a code is in one of them
+at most.
 """
 
 from __future__ import annotations
@@ -141,6 +154,43 @@ class EmptyReply(Reply):
         return b"", False
 
 
+class LfReply(Reply):
+    """The page of an ``http-error`` line with log-format parts, rendered for one
+    transaction (``txn`` None: rendered with what ``sess`` alone gives, see ``bind``).
+    As HAProxy, which picks the page by ``txn->status``, the transaction's status is the
+    page's code while it renders (``%ST``)."""
+
+    __slots__ = ("spec", "txn")
+
+    def __init__(self, spec: Any, sess: Any = None, txn: Any = None) -> None:
+        if txn is not None:
+            txn.status = spec.status
+        items, body = spec.parts(sess, txn)
+        super().__init__(spec.status, _reply_reason(spec.status), items, body)
+        self.spec = spec
+        self.txn = txn
+
+
+def bind(rep: Reply, txn: Any) -> Reply:
+    """``rep`` rendered for ``txn`` if it is a log-format page looked up without one
+    (``reply()`` called with no transaction), else ``rep`` itself."""
+    if txn is not None and type(rep) is LfReply and rep.txn is None:
+        return LfReply(rep.spec, txn.sess, txn)
+    return rep
+
+
+def _reply_reason(status: int) -> str:
+    from .rules import http_reason
+
+    return http_reason(status)
+
+
+def _static_reply(spec: Any) -> Reply:
+    """A reply without log-format parts, rendered at configuration time."""
+    items, body = spec.parts(None, None)
+    return Reply(spec.status, _reply_reason(spec.status), items, body)
+
+
 def conn_header(keep_alive: bool, req_minor: int, rsp_minor: int) -> str:
     """The connection header HAProxy's H1 mux appends to a response for the client."""
     if not keep_alive:
@@ -187,44 +237,54 @@ def reply_from_raw(raw: bytes, status: int = 0) -> Reply:
 
 
 class ErrorPages:
-    """The errorfiles of one proxy, resolved: code -> Reply."""
+    """The pages of one proxy, resolved: code -> Reply, or the ``rules.ReplySpec`` of an
+    ``http-error`` reply rendered per transaction."""
 
     __slots__ = ("pages",)
 
-    def __init__(self, pages: dict[int, Reply] | None = None) -> None:
+    def __init__(self, pages: dict[int, Any] | None = None) -> None:
         self.pages = pages or {}
 
-    def get(self, code: int) -> Reply | None:
+    def get(self, code: int) -> Any:
         return self.pages.get(code)
 
 
 def pages_for(spec: Any) -> ErrorPages:
-    """Resolved errorfiles of a proxy spec (cached in ``spec.extra``)."""
+    """Resolved pages of a proxy spec (cached in ``spec.extra``)."""
     got = spec.extra.get("_error_pages")
     if got is None:
-        pages = {}
+        pages: dict[int, Any] = {}
         for code, raw in spec.errorfiles.items():
             try:
                 pages[code] = reply_from_raw(raw, code)
             except parse.ParseError:
                 continue
+        for code, rep in (spec.extra.get("error_replies") or {}).items():
+            pages[code] = rep if rep.dynamic else _static_reply(rep)
         got = ErrorPages(pages)
         spec.extra["_error_pages"] = got
     return got
 
 
-def reply(code: int, be_spec: Any = None, fe_spec: Any = None) -> Reply:
-    """The page for ``code``: the backend's errorfile, else the frontend's, else built-in."""
-    if be_spec is not None and be_spec.errorfiles:
+def _has_pages(spec: Any) -> bool:
+    return bool(spec.errorfiles or spec.extra.get("error_replies"))
+
+
+def reply(code: int, be_spec: Any = None, fe_spec: Any = None, txn: Any = None, sess: Any = None) -> Reply:
+    """The page for ``code`` (HAProxy's http_error_message()): the backend's errorfile or
+    ``http-error`` reply, else the frontend's, else built-in.  A page with log-format
+    parts is rendered for ``txn`` (and ``sess``, by default ``txn.sess``)."""
+    r = None
+    if be_spec is not None and _has_pages(be_spec):
         r = pages_for(be_spec).get(code)
-        if r is not None:
-            return r
-    if fe_spec is not None and fe_spec.errorfiles and fe_spec is not be_spec:
+    if r is None and fe_spec is not None and fe_spec is not be_spec and _has_pages(fe_spec):
         r = pages_for(fe_spec).get(code)
-        if r is not None:
-            return r
-    got = _DEFAULTS.get(code)
-    return got if got is not None else default_reply(code)
+    if r is None:
+        got = _DEFAULTS.get(code)
+        return got if got is not None else default_reply(code)
+    if isinstance(r, Reply):
+        return r
+    return LfReply(r, sess if sess is not None or txn is None else txn.sess, txn)
 
 
 # ----------------------------------------------------------------------------- keywords
@@ -236,10 +296,18 @@ def status_code(text: str) -> int:
     return v - (1 << 32) if v >= 1 << 31 else v
 
 
-def _set_page(proxy: Any, code: int, raw: bytes) -> None:
-    """An ``errorfile``/``errorloc`` line: the page for ``code``, ordered after the
-    ``errorfiles`` references seen so far (see ``resolve``)."""
-    proxy.errorfiles[code] = raw
+def _set_page(proxy: Any, code: int, page: Any) -> None:
+    """An ``errorfile``/``errorloc``/``http-error`` line: the page for ``code`` (raw
+    message bytes, a ``rules.ReplySpec``, or None for HAProxy's own page), ordered after
+    the ``errorfiles`` references seen so far (see ``resolve``)."""
+    proxy.errorfiles.pop(code, None)
+    replies = proxy.extra.get("error_replies")
+    if replies:
+        replies.pop(code, None)
+    if isinstance(page, bytes):
+        proxy.errorfiles[code] = page
+    elif page is not None:
+        proxy.extra.setdefault("error_replies", {})[code] = page
     proxy.extra.setdefault("errorfile_seq", {})[code] = len(proxy.extra.get("errorfiles_refs", ()))
     proxy.extra.pop("_error_pages", None)
 
@@ -348,18 +416,26 @@ def _kw_errorfiles(ctx: KwCtx, args: list[str]) -> None:
 
 
 @SECTION_KEYWORDS.register(
-    "http-error", PROXY_SECTIONS, "status <code> [errorfile <file> | errorfiles <name> | default-errorfiles]",
-    "the error page for <code>: a file, an http-errors section's page or HAProxy's own",
+    "http-error", PROXY_SECTIONS,
+    "status <code> [content-type <type>] [default-errorfiles | errorfile <file> | errorfiles <name> | "
+    "file <file> | lf-file <file> | string <str> | lf-string <fmt>] [hdr <name> <fmt>]*",
+    "the error page for <code>: a file, an http-errors section's page, HAProxy's own, or a reply "
+    "of its own (payload, content-type, headers; log-format forms evaluated per response)",
 )
 def _kw_http_error(ctx: KwCtx, args: list[str]) -> None:
-    """proxy_parse_http_error(): an http reply as the proxy's page for its status.  gproxy
-    runs the forms that name a page (``errorfile``, ``errorfiles``, ``default-errorfiles``)
-    and ignores the ones with their own payload (``string``, ``file``, ``lf-*``, none)."""
+    """proxy_parse_http_error(): an http reply as the proxy's page for its status: a page
+    it names (``errorfile``, ``errorfiles``, ``default-errorfiles``) or its own payload
+    (``string``, ``file``, ``lf-*``, none) with ``content-type`` and ``hdr`` fields."""
     from . import rules
 
     px = ctx.proxy
-    pc = rules.Pc(ctx, "http-response", list(args))  # ARGC_HERR: fetches of the response side
+    pc = rules.Pc(ctx, "http-response", list(args))
+    # ARGC_HERR: every fetch may be used (SMP_VAL_REQUEST | SMP_VAL_RESPONSE)
+    pc.pctx.places = ()
+    pc.pctx.argctx = "in http-error directive in"
     known = {id(r) for _, r in (px.extra.get("http_reply_refs") or ((), ()))[1]}
+    smp_refs = pc.pctx.refs if pc.pctx.refs is not None else []
+    n_smp_refs = len(smp_refs)
     try:
         rep, i = rules.parse_reply(pc, 0, 0)
     except rules.ActionError as e:
@@ -368,6 +444,10 @@ def _kw_http_error(ctx: KwCtx, args: list[str]) -> None:
         refs = px.extra.get("http_reply_refs")
         if refs:  # not a rule's reply: drop what parse_reply() noted for check_reply_refs()
             refs[1][:] = [x for x in refs[1] if id(x[1]) in known]
+        if px.kind == "defaults":
+            # HAProxy resolves no sample argument of a defaults section (``nbsrv(<be>)``
+            # is looked up by name when the page is rendered)
+            del smp_refs[n_smp_refs:]
     if not rep.status:
         raise ConfigError("http-error : expects at least a <status> as arguments.\n")
     if rep.status not in _TEXTS:
@@ -375,16 +455,14 @@ def _kw_http_error(ctx: KwCtx, args: list[str]) -> None:
     if i < len(args) and args[i]:
         raise ConfigError(f"http-error : unknown keyword '{args[i]}'.")
     if rep.kind != "errmsg":
-        ctx.warn("'http-error' with its own payload is not implemented by gproxy yet and is ignored.")
-        return
-    if rep.errorfiles is not None:
+        _set_page(px, rep.status, rep)
+    elif rep.errorfiles is not None:
         # an 'errorfiles <name> <status>' reference: a status the section lacks is warned about
         px.extra.setdefault("errorfiles_refs", []).append((rep.errorfiles, [rep.status], ctx.file, ctx.line))
     elif rep.errorfile is not None:
         _set_page(px, rep.status, rep.errorfile_raw)
     else:  # default-errorfiles: HAProxy's own page again, over earlier errorfile lines and references
-        _set_page(px, rep.status, b"")
-        del px.errorfiles[rep.status]
+        _set_page(px, rep.status, None)
 
 
 def _kw_errorloc(ctx: KwCtx, args: list[str]) -> None:
@@ -496,8 +574,9 @@ def resolve(model: Any, diag: Any) -> None:
                 if codes and code not in codes:
                     continue
                 if seq.get(code, 0) > i:
-                    continue  # an errorfile/errorloc line after this reference wins
+                    continue  # an errorfile/errorloc/http-error line after this reference wins
                 p.errorfiles[code] = raw
+                p.extra.get("error_replies", {}).pop(code, None)
             for code in sorted(set(codes) - set(sec.pages)):
                 # a status named on the 'errorfiles' line that the section does not declare
                 diag.warning(f"config: proxy '{p.name}' : status '{code}' not declared in http-errors section "

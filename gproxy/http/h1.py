@@ -756,7 +756,7 @@ class HttpConn:
             self._raw_error(errors.RAW_400 if status == 400 else errors.RAW_422)
             sess.bytes_out = 0
         else:
-            data, _ = errors.reply(status, None, fe.spec).render(False)
+            data, _ = errors.reply(status, None, fe.spec, sess=sess).render(False)
             self._raw_error(data)
             sess.bytes_out = len(data)
         self._log_early(status, "PR")
@@ -1302,6 +1302,7 @@ class HttpConn:
         """Send a generated response (after http-after-response rules); returns keep-alive."""
         fe = self.fe
         sess = self.sess
+        rep = errors.bind(rep, txn)  # an http-error page with log-format parts, for this transaction
         be = sess.backend
         rules_after = (be.spec.http_after_response if be is not None else None) or fe.spec.http_after_response
         if rules_after:
@@ -1331,14 +1332,14 @@ class HttpConn:
         return ka
 
     def _local_error(self, txn: Txn, status: int, term: str, t0: float) -> bool:
-        rep = errors.reply(status, None, self.fe.spec)
+        rep = errors.reply(status, None, self.fe.spec, txn)
         ka = self._send_reply(txn, rep, self.ka_pref and self._body_consumed(), status=status)
         return self._end(txn, None, None, t0, term, ka, False)
 
     def _srv_fail(self, txn: Txn, be: Any, srv: Any, t0: float) -> bool:
         """No server connection: 503 (queue timeout, refused, connect timeout, no server)."""
         sess = self.sess
-        rep = errors.reply(503, be.spec, self.fe.spec)
+        rep = errors.reply(503, be.spec, self.fe.spec, txn)
         ka = self._send_reply(txn, rep, self.ka_pref and self._body_consumed(), status=503)
         if sess.term == "--":
             sess.term = "SC"
@@ -1359,7 +1360,7 @@ class HttpConn:
         be.failed_resp += 1
         if srv is not None:
             srv.failed_resp += 1
-        rep = errors.reply(status, be.spec, self.fe.spec)
+        rep = errors.reply(status, be.spec, self.fe.spec, txn)
         ka = self._send_reply(txn, rep, self.ka_pref and self.req_done(), status=status)
         return self._end_error(txn, be, srv, t0, term, ka)
 

@@ -34,6 +34,7 @@ from ..config import values
 from ..config.parser import AT_READCFG, config_error
 from ..registry import DEFAULTS, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 from . import acl as aclmod
+from . import parse
 from . import sample as smp
 from .message import Headers, Response
 from .sample import SampleError
@@ -192,14 +193,15 @@ def _specs(sess: Any) -> tuple[Any, Any]:
     return getattr(be, "spec", None), getattr(fe, "spec", None)
 
 
-def error_page(status: int, sess: Any) -> Any:
-    """The proxy's page for ``status`` (backend errorfile, frontend errorfile, built-in):
-    a ReplyResponse, or the ``errors.EmptyReply`` of an empty errorfile as it is (the
-    engine sends nothing for it and closes, as HAProxy does)."""
+def error_page(status: int, sess: Any, txn: Any = None) -> Any:
+    """The proxy's page for ``status`` (backend errorfile or ``http-error``, frontend's,
+    built-in): a ReplyResponse, or the ``errors.EmptyReply`` of an empty errorfile as it
+    is (the engine sends nothing for it and closes, as HAProxy does).  An ``http-error``
+    page with log-format parts is rendered for ``txn`` (default: ``sess.txn``)."""
     from . import errors
 
     be_spec, fe_spec = _specs(sess)
-    rep = errors.reply(status, be_spec, fe_spec)
+    rep = errors.reply(status, be_spec, fe_spec, txn if txn is not None else getattr(sess, "txn", None), sess)
     if isinstance(rep, errors.EmptyReply):
         return rep
     return _from_reply(rep)
@@ -508,7 +510,11 @@ def _a_replace_uri(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
 
 
 class ReplySpec:
-    """An HAProxy ``http_reply``: status, content-type, payload, extra headers."""
+    """An HAProxy ``http_reply``: status, content-type, payload, extra headers.
+
+    ``dynamic`` is True when rendering it reads the transaction (a log-format payload, or
+    a ``hdr`` value with a ``%`` directive); otherwise ``parts(None, None)`` is its
+    constant message."""
 
     def __init__(self, status: int) -> None:
         self.status = status
@@ -517,6 +523,7 @@ class ReplySpec:
         self.body = b""
         self.fmt: Callable[[Any, Any], str] | None = None
         self.hdrs: list[tuple[str, Callable[[Any, Any], str]]] = []
+        self.dynamic = False
         self.errorfile: Any = None  # errors.Reply for 'errorfile <path>'
         self.errorfiles: str | None = None  # 'errorfiles <name>': resolved by errors.check_reply_refs()
         self.errorfile_raw = b""  # the file's bytes for 'errorfile <path>'
@@ -530,19 +537,27 @@ class ReplySpec:
                 if isinstance(self.errorfile, errors.EmptyReply):
                     return errors.EmptyReply(self.status)
                 return _from_reply(self.errorfile)
-            return error_page(self.status, sess)
+            return error_page(self.status, sess, txn)
+        items, body = self.parts(sess, txn)
+        return ReplyResponse(self.status, http_reason(self.status), "HTTP/1.1", Headers(items), body)
+
+    def parts(self, sess: Any, txn: Any) -> tuple[list[tuple[str, str]], bytes]:
+        """http_reply_to_htx() for a reply with no errorfile (no payload, ``string``,
+        ``file``, ``lf-*``): its header fields (the ``hdr`` ones whose value is not empty,
+        ``content-length``, then ``content-type`` when there is a body) and its body.
+        The status line is ``HTTP/1.1 <status> <http_reason(status)>``."""
         body = self.body
         if self.kind == "lf" and self.fmt is not None:
             body = self.fmt(sess, txn).encode("latin-1", "replace")
-        h = Headers()
+        items: list[tuple[str, str]] = []
         for n, f in self.hdrs:
             v = f(sess, txn)
             if v:
-                h.items.append((n, v))
-        h.items.append(("content-length", str(len(body))))
+                items.append((n, v))
+        items.append(("content-length", str(len(body))))
         if body and self.ctype:
-            h.items.append(("content-type", self.ctype))
-        return ReplyResponse(self.status, http_reason(self.status), "HTTP/1.1", h, body)
+            items.append(("content-type", self.ctype))
+        return items, body
 
 
 def _read_file(path: str) -> bytes:
@@ -635,6 +650,7 @@ def parse_reply(pc: Pc, i: int, default_status: int) -> tuple[ReplySpec, int]:
                 i += 2
                 continue
             rep.hdrs.append((name.lower(), pc.lf(pc.arg(i + 1))))
+            rep.dynamic = rep.dynamic or "%" in pc.arg(i + 1)
             i += 2
         else:
             break
@@ -659,12 +675,16 @@ def parse_reply(pc: Pc, i: int, default_status: int) -> tuple[ReplySpec, int]:
         if rep.ctype and not rep.body:
             ctx.warn(f"content-type '{rep.ctype}' ignored by the http reply when used with an empty payload.")
             rep.ctype = None
+        if len(rep.body) > parse.BUFSIZE - parse.MAXREWRITE:  # b_room(&reply->body.obj) < maxrewrite
+            ctx.warn("http reply payload runs over the buffer space reserved to headers rewriting. It may lead "
+                     "to internal errors if strict rewriting mode is enabled.")
     else:
         if rep.status in (204, 304):
             raise ActionError(f"No body expected for {rep.status} responses")
         if not rep.ctype:
             raise ActionError("a content type must be defined with a log-format payload")
         rep.fmt = pc.lf(rep.body.decode("latin-1"))
+        rep.dynamic = True
     return rep, i
 
 

@@ -213,7 +213,7 @@ def _error_reply(code: int, spec: Any, txn: Any) -> tuple[int, list[tuple[str, s
     from ..http import errors
 
     fe = getattr(getattr(txn.sess, "frontend", None), "spec", None)
-    rep = errors.reply(code, spec, fe)
+    rep = errors.reply(code, spec, fe, txn)
     headers = [(k, v) for k, v in rep.headers if k.lower() not in ("content-length", "transfer-encoding")]
     return rep.status, headers, rep.body
 
