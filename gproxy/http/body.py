@@ -1,11 +1,15 @@
-"""The request body as HAProxy 2.6's body sample fetches see it.
+"""Message bodies as HAProxy 2.6's body sample fetches see them.
 
 ``req.body``, ``req.body_len``, ``req.body_size`` and ``req.body_param`` read the
 payload HAProxy holds in the request channel's buffer when the rules run: the bytes that
-came with the head, or with ``option http-buffer-request`` (frontend: before its
-http-request rules; backend: before the backend's) the whole body, up to a buffer.
-The engine (``h1.py``) puts the raw body bytes it holds, as received (chunk framing
-included, maybe followed by a pipelined request), in ``txn.extra["req_body"]``; this
+came with the head, or the whole body, up to a buffer, once it was waited for (``option
+http-buffer-request``: frontend before its http-request rules, backend before the
+backend's; ``http-request wait-for-body``: before the rules after it).  ``res.body``,
+``res.body_len`` and ``res.body_size`` do the same for the response in http-response
+and http-after-response rules (``http-response wait-for-body``).  The engine
+(``h1.py``) puts the raw body bytes it holds, as received (chunk framing included, maybe
+followed by a pipelined request), in ``txn.extra["req_body"]``, and ``(response,
+bytes)`` in ``txn.extra["res_body"]`` (bytes None: a response without a body); this
 module turns them into what HAProxy 2.6 returns (measured with haproxy 2.6.12):
 
 * the payload is de-chunked: chunk sizes, extensions and trailers are not part of it;
@@ -13,7 +17,8 @@ module turns them into what HAProxy 2.6 returns (measured with haproxy 2.6.12):
   less the head (``parse.htx_blocks``) and 8 bytes per data block (HAProxy holds one
   block for a Content-Length body, two for a chunked one);
 * ``body_size`` is the Content-Length, or for a chunked body the payload held plus what
-  the chunk in progress still announces (its size line counts once it is complete);
+  the chunk in progress still announces (its size line counts once it is complete), or
+  for a response delimited by the server's close the payload held;
 * ``body_param`` splits on ``&`` and ``;`` and performs no URL decoding: ``+`` and
   ``%xx`` stay as sent; a name matches case-sensitively; without a name the first
   ``=`` anywhere starts the value (``http_find_next_url_param``).
@@ -28,7 +33,7 @@ from typing import Any
 
 from .parse import htx_blocks
 
-__all__ = ["BodyView", "dechunk", "next_param", "param_values", "view"]
+__all__ = ["BodyView", "dechunk", "next_param", "param_values", "room_for", "view"]
 
 #: HTX room of a default 16 kB buffer (``tune.bufsize 16384``, ``maxrewrite 1024``)
 DEFAULT_ROOM = 16384 - 1024 - 48
@@ -93,15 +98,22 @@ class BodyView:
 EMPTY = BodyView(b"", 0)
 
 
-def room_for(req: Any, maxhead: int = DEFAULT_ROOM) -> int:
-    """Payload bytes HAProxy's buffer holds beside the head of ``req``."""
-    blocks = 2 if req.chunked else 1
-    return max(0, maxhead - htx_blocks(req.method, req.uri, req.version, req.headers.items) - _BLOCK * blocks)
+def room_for(msg: Any, maxhead: int = DEFAULT_ROOM) -> int:
+    """Payload bytes HAProxy's buffer holds beside the head of ``msg`` (a request or a
+    response)."""
+    blocks = 2 if msg.chunked else 1
+    if hasattr(msg, "method"):  # a request
+        head = htx_blocks(msg.method, msg.uri, msg.version, msg.headers.items)
+    else:
+        head = htx_blocks(msg.version, str(msg.status), msg.reason, msg.headers.items)
+    return max(0, maxhead - head - _BLOCK * blocks)
 
 
 def view(raw: bytes | None, req: Any, maxhead: int = DEFAULT_ROOM) -> BodyView:
-    """The body of ``req`` as the fetches see it, from the raw bytes held (``None``: no
-    body bytes were exposed, e.g. a request without a body)."""
+    """The body of ``req`` (a request or a response) as the fetches see it, from the raw
+    bytes held (``None``: no body bytes were exposed, e.g. a request without a body).  A
+    response without Content-Length or chunked framing runs until the server closes: its
+    size is what is held."""
     if req is None:
         return EMPTY
     if req.chunked:
@@ -110,6 +122,9 @@ def view(raw: bytes | None, req: Any, maxhead: int = DEFAULT_ROOM) -> BodyView:
         data, pending = dechunk(raw, room_for(req, maxhead))
         return BodyView(data, len(data) + pending)
     cl = req.body_len
+    if cl is None and raw and not hasattr(req, "method"):  # a response until the server closes
+        data = bytes(raw[: room_for(req, maxhead)])
+        return BodyView(data, len(data))
     if not cl:
         return EMPTY
     raw = raw or b""

@@ -15,6 +15,12 @@ server closing them; HAProxy's ``http-reuse safe`` (default) lets only the secon
 later requests of a client connection use another session's idle connection, and keeps
 no more idle connections than were recently needed at once.
 
+Rules run in the session's greenlet and may block it: ``option http-buffer-request`` and
+``http-request wait-for-body`` read the request body before the rules that follow,
+``http-response wait-for-body`` the response body before the response head is sent
+(``Txn.waiter`` is ``HttpConn._rule_wait``); what is held is what ``req.body*`` and
+``res.body*`` see, and is then forwarded once, as received.
+
 Termination states, status codes and generated pages follow HAProxy 2.6 (see
 ``errors.py`` and ``parse.py``); connection headers follow its H1 mux: ``close`` and
 ``keep-alive`` tokens are removed, and the mux's own header is appended last.
@@ -39,6 +45,7 @@ from ..pump import SWEEPER, Pump
 from ..server import MAINT_MASK as _MAINT
 from ..session import Session
 from ..tcp import AGAIN, RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, accept_stage, connect_failed, connect_server
+from . import body as body_mod
 from . import casing, errors, hooks, parse
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
@@ -80,6 +87,20 @@ class _Abort(Exception):
 
 class _ClientGone(Exception):
     pass
+
+
+class _WaitAbort:
+    """The verdict a ``wait-for-body`` rule ends the rules with (``Txn.waiter``): the
+    body did not come in time (``status`` 408 or 504, answered with that page), a side
+    closed or the session was killed (``status`` 0: no answer), or the client sent
+    broken framing (``status`` -1: already answered and logged)."""
+
+    __slots__ = ("status", "term")
+    kind = "wait-abort"
+
+    def __init__(self, status: int, term: str) -> None:
+        self.status = status
+        self.term = term
 
 
 # ============================================================== idle server connections
@@ -341,11 +362,14 @@ class HttpConn:
         "process",
         "relay_codes",
         "relays",
+        "rq_chunk",
+        "rq_info",
         "sc",
         "sess",
         "sweeper",
         "t_start",
         "w_cur",
+        "waiter",
         "waiting",
     )
 
@@ -387,6 +411,10 @@ class HttpConn:
         self.minor = 1
         self.body_left = False
         self.body_held = False  # the request body starts at self.cbuf[0] and nobody took it
+        # the request being processed, for wait-for-body rules (Txn.waiter, _rule_wait)
+        self.rq_info: parse.ReqInfo | None = None
+        self.rq_chunk: Any = None
+        self.waiter = self._rule_wait
         lg = fe.logger
         self.logging = lg is not None and lg.enabled and lg.render is not None
 
@@ -833,6 +861,8 @@ class HttpConn:
                 except parse.ChunkError:
                     return self._bad_request(self.cbuf, 400)
             self.body_left = not chunk.done
+        txn.waiter = self.waiter
+        self.rq_info = info
         # tcp-request content, http-request rules of the frontend
         spec = fe.spec
         if self.fixed_be is not None:  # upgraded from mode tcp: no HTTP frontend processing
@@ -847,9 +877,12 @@ class HttpConn:
             chunk = self._wait_body(txn, info, chunk, bool(spec.options.get("http-buffer-request")))
             if chunk is False:
                 return False
-        v = hooks.http_request(spec.http_request, txn) if spec.http_request else None
-        if v is not None and v.kind != "allow":
-            return self._verdict(txn, v, t0, None)
+        if spec.http_request:
+            self.rq_chunk = chunk
+            v = hooks.http_request(spec.http_request, txn)
+            chunk = self.rq_chunk  # a wait-for-body rule read more of the body
+            if v is not None and v.kind != "allow":
+                return self._verdict(txn, v, t0, None)
         if cfg.restrict is not None and not restrict_hdr_names(req.headers.items, cfg.restrict):  # after the rules, as HAProxy
             return self._verdict(txn, RESTRICT_DENY, t0, None)
         if spec.stats is not None and (done := self._stats(txn, info, chunk, t0, None)) is not None:
@@ -893,9 +926,12 @@ class HttpConn:
             chunk = self._wait_body(txn, info, chunk, bool(bspec.options.get("http-buffer-request")))
             if chunk is False:
                 return False
-        v = hooks.http_request(bspec.http_request, txn) if bspec is not fe.spec and bspec.http_request else None
-        if v is not None and v.kind != "allow":
-            return self._verdict(txn, v, t0, be)
+        if bspec is not fe.spec and bspec.http_request:
+            self.rq_chunk = chunk
+            v = hooks.http_request(bspec.http_request, txn)
+            chunk = self.rq_chunk  # a wait-for-body rule read more of the body
+            if v is not None and v.kind != "allow":
+                return self._verdict(txn, v, t0, be)
         if pc.restrict is not None and not restrict_hdr_names(req.headers.items, pc.restrict):
             return self._verdict(txn, RESTRICT_DENY, t0, be)
         if bspec is not fe.spec and bspec.stats is not None and (done := self._stats(txn, info, chunk, t0, be)) is not None:
@@ -1095,17 +1131,23 @@ class HttpConn:
                 until_close = True
                 srv_keep = False
                 cli_ka = False
+        body = rbuf[body_at:] if len(rbuf) > body_at else b""
         # ---- http-response rules: backend, then frontend; cookie; http-after-response
         if pc.rsp_hooks:
             bspec = be.spec
+            ex = txn.extra
+            # the body bytes held, for res.body* (a wait-for-body rule reads more: _wait_rsp_body)
+            held = ex["res_body"] = (rsp, None if no_body else body)
             v = None
             if bspec.http_response:
                 v = hooks.http_response(bspec.http_response, txn)
             if (v is None or v.kind == "allow") and fe.spec.http_response and fe.spec is not bspec:
                 v = hooks.http_response(fe.spec.http_response, txn)
+            if ex["res_body"] is not held:
+                body = ex["res_body"][1]
             if v is not None and v.kind != "allow":
                 if logging:  # HAProxy counts the refused response it received, then its page
-                    sess.bytes_out += htx_head + len(rbuf) - body_at
+                    sess.bytes_out += htx_head + len(body)
                 sess.t_response = -1
                 return self._response_verdict(txn, v, be, srv, t0)
             if bspec.cookie is not None:
@@ -1126,7 +1168,6 @@ class HttpConn:
         if cfg.case_cli is not None:
             out = _recase(out, cfg.case_cli)
         sess.status = status
-        body = rbuf[body_at:] if len(rbuf) > body_at else b""
         rrem = 0
         if tunnel:
             return self._tunnel(txn, be, srv, sc, out + body if body else out, t0, status,
@@ -1398,6 +1439,8 @@ class HttpConn:
         be_rule = be is not None and be.spec is not fe.spec
         counters = (fe, be) if be_rule else (fe,)
         sess = self.sess
+        if kind == "wait-abort":
+            return self._wait_aborted(txn, v, t0, be, None)
         if kind == "silent-drop":
             # tcp_exec_action_silent_drop(): no response at all; the backend counts it
             # only for its own rules (SF_BE_ASSIGNED)
@@ -1515,6 +1558,8 @@ class HttpConn:
     def _response_verdict(self, txn: Txn, v: Any, be: Any, srv: Any, t0: float) -> bool:
         fe = self.fe
         kind = v.kind
+        if kind == "wait-abort":
+            return self._wait_aborted(txn, v, t0, be, srv)
         if kind == "reject":
             fe.denied_resp += 1
             be.denied_resp += 1
@@ -1541,14 +1586,17 @@ class HttpConn:
         self._wait(t, 0.0, "")
 
     # ------------------------------------------------------------ buffering
-    def _wait_body(self, txn: Txn, info: parse.ReqInfo, chunk: Any, wait: bool) -> Any:
+    def _wait_body(self, txn: Txn, info: parse.ReqInfo, chunk: Any, wait: bool, until: float = -1.0,
+                   at_least: int = 0) -> Any:
         """Before a proxy's http-request rules, for a request with a body.  With ``wait``
-        (its ``option http-buffer-request``) do what HAProxy does first: answer
+        (its ``option http-buffer-request``, or a ``wait-for-body`` rule: ``until`` and
+        ``at_least`` as for ``_buffer_body``) do what HAProxy does first: answer
         ``Expect: 100-continue`` (HTTP/1.1) and drop that header, then read the body into
-        ``self.cbuf`` up to a buffer.  Then expose the body bytes held to the body sample
-        fetches (``txn.extra["req_body"]``, read by ``body.py``).  Returns the chunk tracker
-        to go on with (a fresh one over the new ``self.cbuf``), or False when the client
-        failed (already answered and logged)."""
+        ``self.cbuf`` up to a buffer; the wait counts in the request time (%TR), as
+        HAProxy's.  Then expose the body bytes held to the body sample fetches
+        (``txn.extra["req_body"]``, read by ``body.py``).  Returns the chunk tracker to go
+        on with (a fresh one over the new ``self.cbuf``), or False when the client failed
+        (already answered and logged)."""
         req = txn.req
         if wait:
             if info.expect_100 and info.minor:
@@ -1558,14 +1606,15 @@ class HttpConn:
                 req.headers.delete("expect")
             if self.body_left:
                 cbuf = self.cbuf
+                t_wait = _monotonic()
                 if chunk is None:
-                    got = self._buffer_body(info, cbuf, req.body_len - len(cbuf), None)
+                    got = self._buffer_body(info, cbuf, req.body_len - len(cbuf), None, until, at_least)
                     if got is None:
                         return False
                     self.cbuf = got[0]
                     self.body_left = got[1] > 0
                 else:
-                    got = self._buffer_body(info, chunk.forward(cbuf, 0, len(cbuf)), 0, chunk)
+                    got = self._buffer_body(info, chunk.forward(cbuf, 0, len(cbuf)), 0, chunk, until, at_least)
                     if got is None:
                         return False
                     # _buffer_body left the bytes after the body in self.cbuf once done
@@ -1573,23 +1622,44 @@ class HttpConn:
                     chunk = parse.ChunkTracker()
                     chunk.feed(self.cbuf, 0, len(self.cbuf))
                     self.body_left = not chunk.done
+                if self.sess.t_request >= 0:
+                    self.sess.t_request += int((_monotonic() - t_wait) * 1000)
         txn.extra["req_body"] = self.cbuf
         return chunk
 
-    def _buffer_body(self, info: parse.ReqInfo, body0: bytes, remaining: int, chunk: Any) -> tuple[bytes, int] | None:
-        """``option http-buffer-request``: wait for the body (up to a buffer) before going on."""
+    def _buffer_body(self, info: parse.ReqInfo, body0: bytes, remaining: int, chunk: Any, until: float = -1.0,
+                     at_least: int = 0) -> tuple[bytes, int] | None:
+        """Wait for the request body (up to a buffer) before going on.
+
+        ``option http-buffer-request`` (``until`` -1): ``timeout http-request`` counts from
+        now; a failing client is answered and logged here (None is returned).  A
+        ``wait-for-body`` rule: ``until`` is its deadline on the loop clock (0: none) and
+        ``at_least`` payload bytes are enough; a timeout raises ``_Abort("cR")`` and a
+        client that closes ``_Abort("CR")``, for the rule's verdict.  The client's
+        inactivity timeout applies to both.  Returns (the body bytes held, Content-Length
+        bytes still to come)."""
         lim = self.handler.limits
         if info.expect_100 and not self._send_client(_CONTINUE, 0):
             return None
+        rule = until >= 0
+        if not rule:
+            t = self.cfg.t_req
+            until = (self.loop.now() + t) if t else 0.0
+        t_cli = self.cfg.t_client
         buf = body0
-        t = self.cfg.t_req or self.cfg.t_client
-        deadline = (self.loop.now() + t) if t else 0.0
         while (remaining > 0 or (chunk is not None and not chunk.done)) and len(buf) < lim.maxreq:
+            if at_least and (chunk.data if chunk is not None else len(buf)) >= at_least:
+                break
+            deadline = until
+            if t_cli and (not deadline or self.loop.now() + t_cli < deadline):
+                deadline = self.loop.now() + t_cli
             try:
                 self._wait(self.c_r, deadline, "cR")
                 want = min(remaining, _RECV) if remaining else _RECV
                 data = self.cli.recv(want)
             except _Abort:
+                if rule:
+                    raise
                 self._raw_error(errors.RAW_408)
                 self._log_early(408, "cR")
                 return None
@@ -1598,6 +1668,8 @@ class HttpConn:
             except OSError:
                 data = b""
             if not data:
+                if rule:
+                    raise _Abort("CR")
                 self._raw_error(errors.RAW_400)
                 self._log_early(400, "CR")
                 return None
@@ -1614,6 +1686,125 @@ class HttpConn:
                 remaining -= len(data)
             buf += data
         return buf, remaining
+
+    # ------------------------------------------------------------ wait-for-body rules
+    def _rule_wait(self, txn: Txn, side: str, time_ms: int, at_least: int) -> _WaitAbort | None:
+        """``Txn.waiter``: a ``wait-for-body`` rule wants the body (``side`` 'req' or
+        'res') within ``time_ms`` (0: no limit but the peer's inactivity timeout), complete
+        or ``at_least`` payload bytes of it or a buffer full.  Returns None to go on with
+        the rules, or the verdict that ends them."""
+        until = (self.loop.now() + time_ms / 1000.0) if time_ms else 0.0
+        if side == "req":
+            return self._wait_req_body(txn, until, at_least)
+        return self._wait_rsp_body(txn, until, at_least)
+
+    def _wait_req_body(self, txn: Txn, until: float, at_least: int) -> _WaitAbort | None:
+        req = txn.req
+        info = self.rq_info
+        if info is None or not (req.body_len or req.chunked) or req.method == "CONNECT":
+            return None
+        t_wait = _monotonic()
+        try:
+            chunk = self._wait_body(txn, info, self.rq_chunk, True, until, at_least)
+        except _Abort as e:
+            # HAProxy: the request did not come in time (or 'timeout client' struck): 408;
+            # the client closed: the stream ends without an answer
+            if e.term == "cR":
+                return _WaitAbort(408, "cR")
+            self.sess.t_request += int((_monotonic() - t_wait) * 1000)
+            return _WaitAbort(0, e.term if e.term[0] == "C" else e.term[0] + "R")
+        if chunk is False:
+            return _WaitAbort(-1, "")
+        self.rq_chunk = chunk
+        return None
+
+    def _wait_rsp_body(self, txn: Txn, until: float, at_least: int) -> _WaitAbort | None:
+        """Read more of the response body into ``txn.extra["res_body"]`` (see _response):
+        until it is complete, ``at_least`` payload bytes or a buffer are held, or the
+        server closes (the rules then go on with what came, as HAProxy's)."""
+        ex = txn.extra
+        held = ex.get("res_body")
+        sc = self.sc
+        rsp = txn.rsp
+        if held is None or held[1] is None or held[0] is not rsp or sc is None:
+            return None
+        raw = held[1]
+        cl = rsp.body_len
+        tracker = None
+        if rsp.chunked:
+            tracker = parse.ChunkTracker()
+            try:
+                tracker.feed(raw, 0, len(raw))
+            except parse.ChunkError:
+                return None  # refused once the rules are done
+        room = body_mod.room_for(rsp, self.handler.limits.maxhead)
+        be = self.sess.backend
+        t_srv = be.t_server if be is not None else 0
+        parts = [raw]
+        n = len(raw)
+        while True:
+            if tracker is not None:
+                if tracker.done:
+                    break
+                payload = tracker.data
+            elif cl is not None:
+                if n >= cl:
+                    break
+                payload = n
+            else:
+                payload = n  # until the server closes
+            if payload >= room or (at_least and payload >= at_least):
+                break
+            deadline = until
+            if t_srv and (not deadline or self.loop.now() + t_srv < deadline):
+                deadline = self.loop.now() + t_srv
+            try:
+                if self._wait(sc.r, deadline, "sR") != _READY:
+                    continue  # a request body relay finished: dealt with after the rules
+                data = sc.sock.recv(_RECV)
+            except _Abort as e:
+                # HAProxy: 504 when the body did not come in time ('timeout server' too)
+                if e.term == "sR":
+                    return _WaitAbort(504, "sR")
+                return _WaitAbort(0, e.term if e.term[0] in "cCsS" else e.term[0] + "R")
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                break  # the server closed: what came is all there is
+            if tracker is not None:
+                try:
+                    tracker.feed(data, 0, len(data))
+                except parse.ChunkError:
+                    parts.append(data)
+                    break  # refused once the rules are done
+            parts.append(data)
+            n += len(data)
+        if len(parts) > 1:
+            ex["res_body"] = (rsp, b"".join(parts))
+        return None
+
+    def _wait_aborted(self, txn: Txn, v: _WaitAbort, t0: float, be: Any, srv: Any) -> bool:
+        """End a transaction whose ``wait-for-body`` rule gave up (``_rule_wait``)."""
+        sess = self.sess
+        fe = self.fe
+        if v.status < 0:
+            return False  # answered and logged
+        if v.status == 0:
+            if srv is not None:
+                sess.t_response = -1
+            return self._end(txn, be, srv, t0, v.term, False, False)
+        if srv is None:  # the request: http_reply_and_close() with HAProxy's 408 page
+            fe.failed_req += 1
+            sess.t_request = -1
+            rep = errors.reply(408, be.spec if be is not None else None, fe.spec, txn)
+            self._send_reply(txn, rep, False, status=408)
+            return self._end(txn, be, None, t0, v.term, False, False)
+        # the response: 504, the client connection stays if the request was all read
+        rep = errors.reply(504, be.spec, fe.spec, txn)
+        ka = self._send_reply(txn, rep, self.ka_pref and self.req_done(), status=504)
+        return self._end_error(txn, be, srv, t0, v.term, ka)
 
     # ------------------------------------------------------------ tunnel
     def _tunnel(self, txn: Txn, be: Any, srv: Any, sc: SrvConn, first_to_cli: bytes, t0: float, status: int,

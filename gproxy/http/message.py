@@ -129,7 +129,11 @@ class Txn:
 
     ``sess`` is the connection's ``session.Session`` (addresses, frontend, backend,
     server); ``req``/``rsp`` the heads (``rsp`` is None until the response head arrives);
-    ``vars`` holds ``txn.*``/``req.*``/``res.*`` variables by full name.
+    ``vars`` holds ``txn.*``/``req.*``/``res.*`` variables by full name.  ``waiter`` is
+    set by the engine that runs the rules: ``waiter(txn, side, time_ms, at_least)`` reads
+    more of the request (``side`` 'req') or response ('res') body for a ``wait-for-body``
+    rule, blocking the session's greenlet, and returns None to go on with the rules or a
+    verdict that ends them (the body did not come in time); None: nothing to wait for.
     """
 
     __slots__ = (
@@ -143,6 +147,7 @@ class Txn:
         "sess",
         "status",
         "vars",
+        "waiter",
     )
 
     def __init__(self, sess: Any, req: Request) -> None:
@@ -156,3 +161,4 @@ class Txn:
         self.cookie_srv: Any = None  # server named by the persistence cookie, if any
         self.log_level: Any = None
         self.extra: dict[str, Any] = {}
+        self.waiter: Any = None

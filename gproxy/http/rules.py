@@ -7,7 +7,8 @@ engine:
 
 * ``run_http_request(rules, txn)`` / ``run_http_response(rules, txn)`` return a
   ``Verdict`` (``allow``, ``deny``, ``return``, ``redirect``, ``auth``, ``reject``,
-  ``tarpit``, ``use-service``) or None to go on;
+  ``tarpit``, ``use-service``; or the engine's own when a ``wait-for-body`` rule gave up)
+  or None to go on;
 * ``run_http_after_response(rules, txn)`` edits ``txn.rsp`` (also generated responses);
 * ``run_tcp_connection(rules, sess)`` / ``run_tcp_content(rules, sess, txn)`` return
   False to reject;
@@ -19,7 +20,9 @@ Header values, bodies and redirect targets are log-format strings (``%[sample]``
 come first in a proxy's lists (copied when the proxy is created), as HAProxy runs them
 first.
 
-Pure module: no sockets, never yields.  Files named by ``file``/``lf-file`` are read at
+Pure module: no sockets, never yields itself.  ``wait-for-body`` asks the engine to read
+more of the body through ``txn.waiter``, which blocks the session's greenlet until the
+body (or enough of it) is there.  Files named by ``file``/``lf-file`` are read at
 configuration time.
 """
 
@@ -1034,6 +1037,60 @@ def _a_set_status(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     return run, i
 
 
+# ---- wait-for-body ----------------------------------------------------------------------
+
+
+def _a_wait_for_body(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``wait-for-body time <time> [ at-least <bytes> ]`` (parse_http_wait_for_body()).
+
+    The rule asks the engine (``txn.waiter``) to read the body until it is complete, or
+    ``at-least`` payload bytes are held, or the buffer is full; the engine blocks the
+    session's greenlet meanwhile.  When ``time`` expires first HAProxy 2.6 gives up on the
+    transaction: 408 for a request, 504 for a response (the verdict the waiter returns).
+    """
+    if not pc.arg(i):
+        raise ActionError("expects time <time> [ at-least <bytes> ]")
+    time_ms = -1
+    at_least = 0
+    while pc.arg(i):
+        a = pc.arg(i)
+        if a == "time":
+            v = pc.arg(i + 1)
+            if not v:
+                raise ActionError(f"missing argument for '{a}'")
+            notes: list[str] = []
+            try:
+                time_ms = values.parse_time(v, a, warnings=notes)
+            except values.BadValue as e:
+                if e.kind == "overflow":
+                    raise ActionError("time overflow (maximum value is 2147483647 ms or ~24.8 days)") from None
+                if e.kind == "underflow":
+                    raise ActionError("time underflow (minimum non-null value is 1 ms)") from None
+                raise ActionError(f"unexpected character '{e.char or ''}'") from None
+            for w in notes:
+                pc.ctx.diag.warning(w)  # parse_time_err() warns without a file:line
+        elif a == "at-least":
+            v = pc.arg(i + 1)
+            if not v:
+                raise ActionError(f"missing argument for '{a}'")
+            try:
+                at_least = values.parse_size(v, a)
+            except values.BadValue as e:
+                raise ActionError(f"unexpected character '{e.char or ''}'") from None
+        else:
+            break
+        i += 2
+    if time_ms < 0:
+        raise ActionError("expects time <time> [ at-least <bytes> ]")
+    side = pc.side
+
+    def run(sess: Any, txn: Any) -> Verdict | None:
+        w = txn.waiter if txn is not None else None
+        return w(txn, side, time_ms, at_least) if w is not None else None
+
+    return run, i
+
+
 # ---- variables --------------------------------------------------------------------------
 
 _VAR_CONDS = ("ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt")
@@ -1184,6 +1241,7 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
+        "wait-for-body": (_a_wait_for_body, False),
     },
     "http-response": {
         **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
@@ -1197,6 +1255,7 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "set-var(*)": (_a_var, False),
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
+        "wait-for-body": (_a_wait_for_body, False),
     },
     "http-after-response": {
         **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
@@ -1213,11 +1272,11 @@ UNIMPLEMENTED: dict[str, tuple[str, ...]] = {
     "http-request": ("wait-for-handshake", "set-nice", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
                      "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "del-acl",
                      "del-map", "disable-l7-retry", "early-hint", "normalize-uri", "set-map", "strict-mode",
-                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "wait-for-body", "set-mark", "set-tos",
+                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "set-mark", "set-tos",
                      "set-priority-class", "set-priority-offset", "ot-group"),
     "http-response": ("sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
                       "cache-store", "add-acl", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",
-                      "track-sc0", "track-sc1", "track-sc2", "wait-for-body", "set-mark", "set-tos", "silent-drop"),
+                      "track-sc0", "track-sc1", "track-sc2", "set-mark", "set-tos", "silent-drop"),
     "http-after-response": ("add-acl", "del-acl", "del-map", "set-map", "strict-mode"),
 }
 
@@ -1330,13 +1389,13 @@ def add_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) ->
 
 
 @SECTION_KEYWORDS.register("http-request", PROXY_SECTIONS, "<action> [options...] [{if | unless} <condition>]",
-                           "act on the HTTP request (headers, deny, redirect, return, auth, ...)")
+                           "act on the HTTP request (headers, deny, redirect, return, auth, wait-for-body, ...)")
 def _kw_http_request(ctx: KwCtx, args: list[str]) -> None:
     add_http_rule(ctx, "http-request", args)
 
 
 @SECTION_KEYWORDS.register("http-response", PROXY_SECTIONS, "<action> [options...] [{if | unless} <condition>]",
-                           "act on the HTTP response from the server")
+                           "act on the HTTP response from the server (headers, deny, return, wait-for-body, ...)")
 def _kw_http_response(ctx: KwCtx, args: list[str]) -> None:
     add_http_rule(ctx, "http-response", args)
 

@@ -1157,6 +1157,47 @@ def _f_req_body_param(sess: Any, txn: Any, a: list[Any]) -> Any:
 multi("req.body_param")(_body_params)
 
 
+# response body: what the engine holds of it when the http-response rules run (the bytes
+# that came with the head, or more after 'http-response wait-for-body')
+
+
+def _res_body_view(sess: Any, txn: Any) -> Any:
+    """The response body as ``res.body*`` see it, None without a response.  The engine
+    stores ``(response, raw bytes)`` in ``txn.extra["res_body"]`` (bytes None: a response
+    without a body); a response it holds no body for (one gproxy generated) has none."""
+    r = _rsp(txn)
+    if r is None:
+        return None
+    ex = txn.extra
+    held = ex.get("res_body")
+    if held is None or held[0] is not r or held[1] is None:
+        return _body.EMPTY
+    got = ex.get("_res_body_view")
+    if got is not None and got[0] is held:
+        return got[1]
+    v = _body.view(held[1], r, _maxhead(sess))
+    ex["_res_body_view"] = (held, v)
+    return v
+
+
+@fetch("res.body", out=T_BIN, src="hrshv")
+def _f_res_body(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _res_body_view(sess, txn)
+    return None if v is None else v.data
+
+
+@fetch("res.body_len", out=T_SINT, src="hrshv")
+def _f_res_body_len(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _res_body_view(sess, txn)
+    return None if v is None else len(v.data)
+
+
+@fetch("res.body_size", out=T_SINT, src="hrshv")
+def _f_res_body_size(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _res_body_view(sess, txn)
+    return None if v is None else v.size
+
+
 def _strl2ic(s: str) -> int:
     """HAProxy strl2ic(): leading digits (with sign) as an int, 0 if none."""
     return read_int64(s.strip())[0]

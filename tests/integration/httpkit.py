@@ -4,8 +4,9 @@
   body bytes, Content-Length and chunked bodies read as framed) and answers with what a
   test's ``respond(req)`` returns: raw response bytes, ``None`` (close without
   answering), ``ECHO`` (answer then echo every byte, for tunnels), ``("sleep", s)``
-  (answer nothing for ``s`` seconds).  ``store_body=False`` keeps only the length and a
-  digest (50 MB uploads).
+  (answer nothing for ``s`` seconds), or a list sent in stages: bytes, pauses (a float,
+  in seconds), a ``threading.Event`` to wait for, ``"close"`` to close there.
+  ``store_body=False`` keeps only the length and a digest (50 MB uploads).
 * ``exchange(port, parts)``: send raw parts on one client connection and return what
   came back, suffixed with ``<EOF>``, ``<OPEN>`` (still open after ``wait``) or
   ``<RST>``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -160,6 +162,17 @@ class RawBackend(_ThreadedServer):
                 if r[0] == "close":
                     conn.sendall(r[1])
                     return
+            if isinstance(r, list):  # staged: bytes, pauses (float s), events to wait for, "close"
+                for part in r:
+                    if isinstance(part, float):
+                        time.sleep(part)
+                    elif isinstance(part, threading.Event):
+                        part.wait(30)
+                    elif part == "close":
+                        return
+                    else:
+                        conn.sendall(part)
+                continue
             conn.sendall(r)
 
 
