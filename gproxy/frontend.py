@@ -76,6 +76,8 @@ class Frontend:
         self.default_backend: Any = None
         self.switching: list[tuple[Any, list[str]]] = []  # (backend, condition)
         self.logger: Any = None
+        self.uid_render: Any = None  # unique-id-format: fn(session) -> id (gproxy.http.uniqueid)
+        self.uid_header: str | None = None  # unique-id-header, lower-case
         self.session_handler: Any = None  # fn(frontend, listener, conn, addr)
         self.disabled = spec.disabled
         self.stopping = False

@@ -146,13 +146,15 @@ class Process:
         sess.beconn = be.cur_sess if be is not None else 0
         srv = sess.server
         sess.srvconn = srv.cur_sess if srv is not None else 0
+        if sess.unique_id is None and fe.uid_render is not None:  # not generated yet (strm_log)
+            sess.unique_id = fe.uid_render(sess, None)
         lg.session(sess)
 
 
 def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) -> Process:
     """Runtime objects for a validated Model (no sockets bound yet)."""
     from . import check as checkmod
-    from .http import cookie
+    from .http import cookie, uniqueid
 
     proc = Process(model, quiet=quiet)
     backends: dict[str, Backend] = {}
@@ -179,6 +181,8 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
         if spec.kind in ("frontend", "listen"):
             fe = Frontend(spec, pid, proc)
             fe.logger = logmod.proxy_logger(spec, model.glob)
+            fe.uid_render = uniqueid.renderer(spec)
+            fe.uid_header = uniqueid.header(spec)
             t = spec.timeouts
             fe.t_client = t.get("client", 0) / 1000.0
             fe.t_client_fin = t.get("client-fin", 0) / 1000.0

@@ -23,6 +23,7 @@ from . import proxyproto
 from .http.acl import select_backend
 from .http.rules import run_tcp_connection, run_tcp_content
 from .lb import PickCtx
+from .logformat import next_req_id
 from .pump import SWEEPER, Pump
 from .server import RUNNING
 from .session import Session
@@ -215,6 +216,7 @@ class TcpSessions:
             if stage:
                 silent = stage == "reject"  # connections rejected by tcp-request connection are not logged
                 return
+            sess.req_id = next_req_id()  # the stream's %rt
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:
                 lg.connect_line(sess)

@@ -32,6 +32,7 @@ KEYWORD_MODULES = (
     "gproxy.http.legacy",
     "gproxy.http.userlist",
     "gproxy.http.cookie",
+    "gproxy.http.uniqueid",
     "gproxy.stats.keywords",
 )
 

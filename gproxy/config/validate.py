@@ -15,6 +15,7 @@ from ..http import acl as http_acl
 from ..http import cookie
 from ..http import errors as http_errors
 from ..http import rules as http_rules
+from ..http import uniqueid as http_uniqueid
 from ..http import userlist as http_userlist
 from ..lb import keywords as lb_keywords
 from ..stats import keywords as stats_keywords
@@ -66,6 +67,7 @@ def validate(model: Model, diag: Diagnostics) -> None:
     http_acl.resolve_refs(model, diag)
     stats_keywords.check_config(model, diag)
     log.check_config(model, diag)
+    http_uniqueid.check_config(model, diag)
     implicit: set[object] = set()  # shared tcp-check rulesets that got their implicit connect
     for p in model.proxies:
         for level, text in checks_config.server_alerts(p, implicit) + cookie.validate(p):

@@ -50,6 +50,7 @@ from . import casing, errors, hooks, parse
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
 from .relay import BAD_CHUNK, DST_ERR, OK, SRC_EOF, BodyRelay
+from .uniqueid import next_req_id
 
 READ, WRITE = 1, 2
 _READY = 1  # wake value: the watcher fired
@@ -324,6 +325,7 @@ class HttpSessions:
         c.fixed_be = be
         s = c.sess
         s.accept_mono, s.accept_ts, s.t_handshake = tcp_sess.accept_mono, tcp_sess.accept_ts, tcp_sess.t_handshake
+        s.req_id = tcp_sess.req_id  # the same stream: its first request keeps its %rt
         s.cli_ip, s.cli_port, s.fe_ip, s.fe_port = tcp_sess.cli_ip, tcp_sess.cli_port, tcp_sess.fe_ip, tcp_sess.fe_port
         c.run()
 
@@ -643,6 +645,7 @@ class HttpConn:
             s.accept_mono = start_mono
             s.accept_ts = start_wall
             s.t_handshake = 0
+            s.req_id = s.unique_id = None  # a new stream (the first one may come from mode tcp)
         s.t_request = s.t_response = s.t_active = s.t_queue = s.t_connect = s.t_total = -1
         s.t_idle = s.bytes_in = s.bytes_out = s.retries = s.srv_queue = s.be_queue = 0
         s.term = s.term_cookie = "--"
@@ -727,6 +730,8 @@ class HttpConn:
             t0 = start
         t_head = _monotonic()
         self.nreq += 1
+        if sess.req_id is None:
+            sess.req_id = next_req_id()
         if first:
             sess.t_idle = int((t0 - sess.accept_mono) * 1000) - sess.t_handshake
             if sess.t_idle < 0:
@@ -757,6 +762,9 @@ class HttpConn:
     # ---- request head errors (HAProxy's H1 mux: no stream, raw pages, <BADREQ>) ----
     def _log_early(self, status: int | None, term: str) -> None:
         sess = self.sess
+        if sess.req_id is None:
+            sess.req_id = next_req_id()
+        sess.unique_id = ""  # HAProxy generates none for the H1 mux's own errors: %ID is '-'
         sess.status = status
         sess.term = term
         sess.method = None
@@ -937,6 +945,13 @@ class HttpConn:
         if bspec is not fe.spec and bspec.stats is not None and (done := self._stats(txn, info, chunk, t0, be)) is not None:
             return done
         hdrs = req.headers
+        # the unique id (after the rules, before X-Forwarded-For: http_process_request step 8)
+        if fe.uid_render is not None:
+            uid = sess.unique_id
+            if uid is None:
+                uid = sess.unique_id = fe.uid_render(sess, txn)
+            if fe.uid_header is not None:
+                hdrs.items.append((fe.uid_header, uid))
         # X-Forwarded-For / X-Original-To: a new last header line
         ff = pc.ff
         if (ff is not None and sess.cli_ip and sess.cli_ip != "unix" and not ff.skip(sess.cli_ip)

@@ -1459,7 +1459,11 @@ alias("resp_ver", "res.ver")
 
 @fetch("unique-id", out=T_STR, src="internal")
 def _f_unique_id(sess: Any, txn: Any, a: list[Any]) -> Any:
-    return getattr(sess, "unique_id", None) if sess is not None else None
+    if sess is None:
+        return None
+    from .uniqueid import generate
+
+    return generate(sess, txn)
 
 
 @fetch("capture.req.method", out=T_STR, src="hrqhp")
@@ -2237,12 +2241,14 @@ class _PlaceError(Exception):
 
 
 def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http",
-                      http: bool = True) -> Callable[[Any, Any], str]:
+                      http: bool = True, merge_spaces: bool = False) -> Callable[[Any, Any], str]:
     """Compile a log-format string used by a rule into ``fn(sess, txn) -> str``.
 
     As HAProxy does for header values, bodies and backend names: no ``-`` for missing
     values (the LOG_OPT_MANDATORY default of logs is off), and with ``http`` the
-    ``%[...]`` results have their control characters %-encoded (LOG_OPT_HTTP).
+    ``%[...]`` results have their control characters %-encoded (LOG_OPT_HTTP).  With
+    ``merge_spaces`` spaces are separators as in logs (runs of them written once, none
+    first): ``unique-id-format`` is read that way.
     Raises ValueError with HAProxy's message.
     """
     from .. import logformat
@@ -2275,8 +2281,10 @@ def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http"
     body = fmt
     if http:  # lf_encode_chunk() ignores the quote flag of %[...] in HTTP formats
         body = _EXPR_FLAGS.sub(lambda m: "%{" + ",".join(f for f in m.group(1).split(",") if f != "+Q") + "}[", fmt)
+    if not merge_spaces:
+        body = body.replace(" ", _SPACE)
     try:
-        fn = logformat.compile_format("%{-M}o " + body.replace(" ", _SPACE), hook, mode=mode)
+        fn = logformat.compile_format("%{-M}o " + body, hook, mode=mode)
     except _PlaceError as e:
         i = fmt.find("[" + e.expr)
         rest = fmt[i + 1 :] if i >= 0 else e.expr
@@ -2285,7 +2293,7 @@ def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http"
             "which is not available here"
         ) from None
 
-    if " " in fmt:
+    if " " in fmt and not merge_spaces:
 
         def run_sp(sess: Any, txn: Any) -> str:
             return fn(LfCtx(sess, txn)).replace(_SPACE, " ")
@@ -2298,29 +2306,33 @@ def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http"
     return run
 
 
-def _log_sample(text: str) -> Callable[[Any], str | None]:
-    """``%[expr]`` of a proxy's log-format: parsed and checked for the logs (HAProxy's
-    FE_LOG_END check point: no request or response headers, which are gone by then),
-    evaluated on the session and its current transaction when the line is written."""
-    expr, end = parse_expr_text(text, ParseCtx(places=(LOGS,)))
-    if end != len(text):
-        raise SampleError(f"missing comma after fetch keyword '{expr.fetch.name}'")
-    need = check_places(expr, (LOGS,))
-    if need is not None:
-        from ..logformat import FetchPlaceError
+def sample_hook(places: tuple[str, ...]) -> Callable[[str], Callable[[Any], str | None]]:
+    """The ``%[expr]`` resolver of a log-format string rendered on a session (a proxy's
+    log-format, ``unique-id-format``): each fetch parsed and checked for ``places``,
+    evaluated on the session and its current transaction."""
+    from ..logformat import FetchPlaceError
 
-        raise FetchPlaceError(need)
+    def hook(text: str) -> Callable[[Any], str | None]:
+        expr, end = parse_expr_text(text, ParseCtx(places=places))
+        if end != len(text):
+            raise SampleError(f"missing comma after fetch keyword '{expr.fetch.name}'")
+        need = check_places(expr, places)
+        if need is not None:
+            raise FetchPlaceError(need)
 
-    def render(sess: Any) -> str | None:
-        return to_str(expr.eval(sess, getattr(sess, "txn", None)))
+        def render(sess: Any) -> str | None:
+            return to_str(expr.eval(sess, getattr(sess, "txn", None)))
 
-    return render
+        return render
+
+    return hook
 
 
 def _install_log_hook() -> None:
     from .. import log
 
-    log.set_sample_hook(_log_sample)
+    # the logs' check point (HAProxy's FE_LOG_END): request and response headers are gone
+    log.set_sample_hook(sample_hook((LOGS,)))
 
 
 _install_log_hook()
