@@ -847,7 +847,22 @@ def compile_cond(ctx: KwCtx, words: list[str], what: str, errfmt: str, emit: boo
     cond.warning = cond_conflicts(cond, pctx.places)
     if emit and cond.warning:
         ctx.warn(cond.warning)
+    if cond.warning:
+        _never_match(cond, pctx.places)
     return cond
+
+
+def _never_match(cond: Cond, places: tuple[str, ...]) -> None:
+    """What "will never match" (or "involves keywords ... incompatible") means at run time: a fetch of data that is gone where the
+    rule runs (the request's headers in an http-response rule) finds nothing in HAProxy,
+    though gproxy still holds the data; so this condition's copy of each such term keeps
+    only the expressions usable there (none: it never matches, and ``!`` of it always
+    does).  A named ACL shared with other rules is not changed."""
+    for suite in cond.suites:
+        for i, (exprs, neg, name) in enumerate(suite):
+            usable = [e for e in exprs if smp.check_places(e.expr, places) is None]
+            if len(usable) != len(exprs):
+                suite[i] = (usable, neg, name)
 
 
 @SECTION_KEYWORDS.register("acl", PROXY_SECTIONS, "<name> <criterion> [flags] [operator] <value> ...",

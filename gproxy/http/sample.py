@@ -2212,11 +2212,13 @@ class LfCtx:
 
     @property
     def status(self) -> Any:
-        r = _rsp(self.txn)
-        if r is not None:
-            return r.status
+        # txn->status: the server's, or the one of the response HAProxy makes instead
+        # (an http-response deny's 502 page shows 502)
         st = getattr(self.txn, "status", -1) if self.txn is not None else -1
-        return st if st != -1 else getattr(self.sess, "status", None)
+        if st != -1:
+            return st
+        r = _rsp(self.txn)
+        return r.status if r is not None else getattr(self.sess, "status", None)
 
     @property
     def req_captures(self) -> Any:

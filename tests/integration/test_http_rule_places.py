@@ -1,0 +1,63 @@
+"""What a response-side rule sees, checked against ``haproxy -db`` 2.6: the request's
+headers are gone once it was sent, so a condition on them "will never match" (and its
+negation always does), and the status a generated page shows is the one it answers
+with (``%ST`` of an ``http-response deny`` page is 502)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from differential.corpus import Config, Scenario, req
+from differential.harness import Pair, Script, compare
+
+pytestmark = pytest.mark.timeout(60)
+
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
+
+PLACES = Config("rule-places", """\
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:@fe@
+    acl mixed path /x
+    acl mixed res.hdr(x-backend) -m found
+    http-error status 502 content-type text/plain lf-string "st=%ST"
+    http-response set-header X-Never yes if { path /x }
+    http-response set-header X-Negated yes if !{ path /x }
+    http-response set-header X-Mixed yes if mixed
+    http-response set-header X-Method %[method] if { method GET }
+    http-request set-var(txn.deny) str(1) if { path_beg /deny }
+    http-response deny if { status 200 } { url_param(deny) -m found } || { res.hdr(x-backend) -m found } { var(txn.deny) -m found }
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:@s1@
+""", ("fe",))
+
+SCENARIOS = [
+    Scenario("request-headers-gone", PLACES.name, "fe", (req(uri="/x"),), Script()),
+    Scenario("other-path", PLACES.name, "fe", (req(uri="/y"),), Script()),
+    Scenario("deny-page-status", PLACES.name, "fe", (req(uri="/deny?deny=1"),), Script()),
+]
+
+
+@needs_haproxy
+def test_differential_rule_places(tmp_path):
+    pair = Pair(PLACES, tmp_path)
+    reports = []
+    try:
+        for s in SCENARIOS:
+            h, g = pair.run(s)
+            assert not h.error, f"haproxy side: {h.error}"
+            report = compare(h, g)
+            if report:
+                reports.append(f"{s.id}: {report}")
+    finally:
+        pair.stop()
+    assert not reports, "\n\n".join(reports)
