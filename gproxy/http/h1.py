@@ -1365,6 +1365,7 @@ class HttpConn:
             rsp = Response(rep.status, rep.reason, f"HTTP/1.{rep.minor}",
                            Headers(list(rep.headers) + list(extra or ())))
             txn.rsp = rsp
+            txn.extra["res_body"] = (rsp, rep.body)  # res.body* of a generated page: the page
             if be is not None:
                 hooks.http_after_response(be.spec.http_after_response, txn)
             if be is None or fe.spec is not be.spec:
@@ -1672,11 +1673,16 @@ class HttpConn:
                 self._wait(self.c_r, deadline, "cR")
                 want = min(remaining, _RECV) if remaining else _RECV
                 data = self.cli.recv(want)
-            except _Abort:
+            except _Abort as e:
                 if rule:
                     raise
+                if e.term == "cR" and self.sess.txn is not None:
+                    # the request is there: HAProxy answers with the proxy's 408 page
+                    # (http_reply_and_close), logs the request, as a wait-for-body rule
+                    self._wait_aborted(self.sess.txn, _WaitAbort(408, "cR"), self.t_start, None, None)
+                    return None
                 self._raw_error(errors.RAW_408)
-                self._log_early(408, "cR")
+                self._log_early(408, e.term[0] + "R")
                 return None
             except (BlockingIOError, InterruptedError):
                 continue
@@ -1814,7 +1820,11 @@ class HttpConn:
             fe.failed_req += 1
             sess.t_request = -1
             rep = errors.reply(408, be.spec if be is not None else None, fe.spec, txn)
+            sent = sess.bytes_out
             self._send_reply(txn, rep, False, status=408)
+            if self.logging and sess.bytes_out != sent:
+                # http_reply_and_close() puts "connection: close" in the message: counted
+                sess.bytes_out += len("connection") + len("close")
             return self._end(txn, be, None, t0, v.term, False, False)
         # the response: 504, the client connection stays if the request was all read
         rep = errors.reply(504, be.spec, fe.spec, txn)

@@ -1,7 +1,8 @@
 """What a response-side rule sees, checked against ``haproxy -db`` 2.6: the request's
 headers are gone once it was sent, so a condition on them "will never match" (and its
 negation always does), and the status a generated page shows is the one it answers
-with (``%ST`` of an ``http-response deny`` page is 502)."""
+with (``%ST`` of an ``http-response deny`` page is 502), and ``res.body`` in an
+``http-after-response`` rule is that page."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ frontend fe
     http-response set-header X-Mixed yes if mixed
     http-response set-header X-Method %[method] if { method GET }
     http-request set-var(txn.deny) str(1) if { path_beg /deny }
+    http-request deny if { path /refused }
+    http-after-response set-header X-Body-Len %[res.body_len]
+    http-after-response set-header X-Body-Has yes if { res.body -m sub Forbidden }
     http-response deny if { status 200 } { url_param(deny) -m found } || { res.hdr(x-backend) -m found } { var(txn.deny) -m found }
     default_backend be
 
@@ -44,6 +48,7 @@ SCENARIOS = [
     Scenario("request-headers-gone", PLACES.name, "fe", (req(uri="/x"),), Script()),
     Scenario("other-path", PLACES.name, "fe", (req(uri="/y"),), Script()),
     Scenario("deny-page-status", PLACES.name, "fe", (req(uri="/deny?deny=1"),), Script()),
+    Scenario("generated-page-body", PLACES.name, "fe", (req(uri="/refused"),), Script()),
 ]
 
 

@@ -601,3 +601,36 @@ def test_bodyless_responses_are_not_waited_for(sides):
         return rsp
 
     assert each(sides, run) == [(b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\nx-len: 0/0\r\n\r\n", b"")]
+
+
+def test_http_buffer_request_timeout_is_the_408_page(proxy, syslog):
+    """``option http-buffer-request`` giving up on a body (``timeout http-request``):
+    haproxy 2.6.12 answers its 408 page as an HTX message (lower-case names, errorfiles
+    apply) and logs the request with the page's own ``connection: close`` counted
+    (2026-11-27: ``fe fe/<NOSRV> -1/-1/-1/-1/1002 408 232 - - cR-- ... "POST /up HTTP/1.1"``)."""
+    be = RawBackend()
+    port = free_port()
+    try:
+        proxy(f"global\n    log 127.0.0.1:{syslog.port} local0\n"
+              "defaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n"
+              "    timeout client 5s\n    timeout server 2s\n    timeout http-request 500ms\n"
+              f"frontend fe\n    bind 127.0.0.1:{port}\n    option http-buffer-request\n    default_backend be\n"
+              f"backend be\n    server s1 127.0.0.1:{be.port}\n", wait_ports=[port])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+            got = b""
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                got += d
+        assert got == (b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\ncache-control: no-cache\r\n"
+                       b"content-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>408 Request Time-out"
+                       b"</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n")
+        line = wait_for(lambda: next((x for x in map(parse_httplog, syslog.lines) if x), None), timeout=5,
+                        what="the log line")
+        assert (line["b"], line["s"], line["ST"], line["B"], line["tsc"], line["r"]) == (
+            "fe", "<NOSRV>", "408", "232", "cR--", "POST /up HTTP/1.1")
+        assert not be.requests
+    finally:
+        be.stop()
