@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import helpers
+import pytest
 
 LOCAL = "127.0.0.1"
 
@@ -927,3 +928,25 @@ def compare(h: Outcome, g: Outcome, aspects=ASPECTS) -> str | None:
         return None
     differing = [k for k in vh if vh.get(k) != vg.get(k)] or ["error"]
     return (f"differs in {', '.join(differing)}\n" + diff_text(vh, vg, (h.flavour, g.flavour)))
+
+
+#: haproxy's path (None when it is not installed), and the mark of tests that need it
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
+
+
+def assert_same(config, scenarios, workdir: Path) -> None:
+    """Run each scenario through haproxy and gproxy (one ``Pair`` for all of them) and
+    fail with every difference found, compared on ``ASPECTS``."""
+    pair = Pair(config, workdir)
+    reports = []
+    try:
+        for s in scenarios:
+            h, g = pair.run(s)
+            assert not h.error, f"haproxy side: {h.error}"
+            report = compare(h, g)
+            if report:
+                reports.append(f"{s.id}: {report}")
+    finally:
+        pair.stop()
+    assert not reports, "\n\n".join(reports)

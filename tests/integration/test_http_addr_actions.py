@@ -8,20 +8,17 @@ stream): the next request of the connection sees the connection's own addresses 
 
 from __future__ import annotations
 
-import shutil
 import socket
 
 import pytest
 from differential.corpus import Config, Scenario, req
-from differential.harness import Pair, Script, compare
+from differential.harness import Script, assert_same, needs_haproxy
 from helpers import free_port, wait_for
 
 from integration.httpkit import RawBackend
 
 pytestmark = pytest.mark.timeout(60)
 
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
 
 RULES = """\
     option forwardfor
@@ -66,18 +63,7 @@ SCENARIOS = [
 
 @needs_haproxy
 def test_differential_addresses(tmp_path):
-    pair = Pair(ADDR, tmp_path)
-    reports = []
-    try:
-        for s in SCENARIOS:
-            h, g = pair.run(s)
-            assert not h.error, f"haproxy side: {h.error}"
-            report = compare(h, g)
-            if report:
-                reports.append(f"{s.id}: {report}")
-    finally:
-        pair.stop()
-    assert not reports, "\n\n".join(reports)
+    assert_same(ADDR, SCENARIOS, tmp_path)
 
 
 @pytest.fixture

@@ -18,11 +18,10 @@ compared), skipped without haproxy.
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from differential.corpus import STD, Config, Scenario, req
-from differential.harness import Pair, Script, compare
+from differential.harness import Pair, Script, assert_same, needs_haproxy
 from helpers import free_port
 
 from gproxy.http import casing
@@ -30,8 +29,6 @@ from integration.httpkit import RawBackend, exchange, parse_httplog
 
 pytestmark = pytest.mark.timeout(60)
 
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
 
 OK_RSP = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 DENIED = (b"HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\n"
@@ -366,29 +363,14 @@ PXAUTH_SCENARIOS = [
 ]
 
 
-def _differential(config, scenarios, tmp_path):
-    pair = Pair(config, tmp_path)
-    reports = []
-    try:
-        for s in scenarios:
-            h, g = pair.run(s)
-            assert not h.error, f"haproxy side: {h.error}"
-            report = compare(h, g)
-            if report:
-                reports.append(f"{s.id}: {report}")
-    finally:
-        pair.stop()
-    assert not reports, "\n\n".join(reports)
-
-
 @needs_haproxy
 def test_differential_errorloc(tmp_path):
-    _differential(ERRLOC, ERRLOC_SCENARIOS, tmp_path)
+    assert_same(ERRLOC, ERRLOC_SCENARIOS, tmp_path)
 
 
 @needs_haproxy
 def test_differential_restrict(tmp_path):
-    _differential(RESTRICT, RESTRICT_SCENARIOS, tmp_path)
+    assert_same(RESTRICT, RESTRICT_SCENARIOS, tmp_path)
 
 
 # ====================================================================== h1-case-adjust
@@ -492,16 +474,16 @@ def test_haproxy_case_adjust_is_casing_adjust(tmp_path):
 
 @needs_haproxy
 def test_differential_case_adjust(tmp_path):
-    _differential(CASING, CASING_SCENARIOS, tmp_path)
+    assert_same(CASING, CASING_SCENARIOS, tmp_path)
 
 
 @needs_haproxy
 def test_differential_tcp_frontend_http_backend(tmp_path):
     """A tcp frontend handing its connection to an http backend gets HTTP processing
     (forwardfor, http-request/response rules, keep-alive, error pages) as in haproxy."""
-    _differential(UPGRADE, UPGRADE_SCENARIOS, tmp_path)
+    assert_same(UPGRADE, UPGRADE_SCENARIOS, tmp_path)
 
 
 @needs_haproxy
 def test_differential_proxy_auth_407(tmp_path):
-    _differential(PXAUTH, PXAUTH_SCENARIOS, tmp_path)
+    assert_same(PXAUTH, PXAUTH_SCENARIOS, tmp_path)

@@ -6,16 +6,12 @@ with (``%ST`` of an ``http-response deny`` page is 502), and ``res.body`` in an
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from differential.corpus import Config, Scenario, req
-from differential.harness import Pair, Script, compare
+from differential.harness import Script, assert_same, needs_haproxy
 
 pytestmark = pytest.mark.timeout(60)
 
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
 
 PLACES = Config("rule-places", """\
 defaults
@@ -54,15 +50,4 @@ SCENARIOS = [
 
 @needs_haproxy
 def test_differential_rule_places(tmp_path):
-    pair = Pair(PLACES, tmp_path)
-    reports = []
-    try:
-        for s in SCENARIOS:
-            h, g = pair.run(s)
-            assert not h.error, f"haproxy side: {h.error}"
-            report = compare(h, g)
-            if report:
-                reports.append(f"{s.id}: {report}")
-    finally:
-        pair.stop()
-    assert not reports, "\n\n".join(reports)
+    assert_same(PLACES, SCENARIOS, tmp_path)
