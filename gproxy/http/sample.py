@@ -1121,22 +1121,28 @@ def _body_view(sess: Any, txn: Any) -> Any:
     return v
 
 
-@fetch("req.body", out=T_BIN, src="hrqhv")
-def _f_req_body(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _body_view(sess, txn)
-    return None if v is None else v.data
+def _body_fetches(side: str, view: Callable[[Any, Any], Any], src: str) -> None:
+    """``<side>.body``, ``<side>.body_len``, ``<side>.body_size`` over the body ``view``
+    gives (the bytes held, their length, the length the message announces)."""
+
+    def data(sess: Any, txn: Any, a: list[Any]) -> Any:
+        v = view(sess, txn)
+        return None if v is None else v.data
+
+    def length(sess: Any, txn: Any, a: list[Any]) -> Any:
+        v = view(sess, txn)
+        return None if v is None else len(v.data)
+
+    def size(sess: Any, txn: Any, a: list[Any]) -> Any:
+        v = view(sess, txn)
+        return None if v is None else v.size
+
+    fetch(f"{side}.body", out=T_BIN, src=src)(data)
+    fetch(f"{side}.body_len", out=T_SINT, src=src)(length)
+    fetch(f"{side}.body_size", out=T_SINT, src=src)(size)
 
 
-@fetch("req.body_len", out=T_SINT, src="hrqhv")
-def _f_req_body_len(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _body_view(sess, txn)
-    return None if v is None else len(v.data)
-
-
-@fetch("req.body_size", out=T_SINT, src="hrqhv")
-def _f_req_body_size(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _body_view(sess, txn)
-    return None if v is None else v.size
+_body_fetches("req", _body_view, "hrqhv")
 
 
 def _body_params(sess: Any, txn: Any, a: list[Any], first: bool = False) -> list[str]:
@@ -1180,22 +1186,7 @@ def _res_body_view(sess: Any, txn: Any) -> Any:
     return v
 
 
-@fetch("res.body", out=T_BIN, src="hrshv")
-def _f_res_body(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _res_body_view(sess, txn)
-    return None if v is None else v.data
-
-
-@fetch("res.body_len", out=T_SINT, src="hrshv")
-def _f_res_body_len(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _res_body_view(sess, txn)
-    return None if v is None else len(v.data)
-
-
-@fetch("res.body_size", out=T_SINT, src="hrshv")
-def _f_res_body_size(sess: Any, txn: Any, a: list[Any]) -> Any:
-    v = _res_body_view(sess, txn)
-    return None if v is None else v.size
+_body_fetches("res", _res_body_view, "hrshv")
 
 
 def _strl2ic(s: str) -> int:
