@@ -19,7 +19,10 @@ Rules run in the session's greenlet and may block it: ``option http-buffer-reque
 ``http-request wait-for-body`` read the request body before the rules that follow,
 ``http-response wait-for-body`` the response body before the response head is sent
 (``Txn.waiter`` is ``HttpConn._rule_wait``); what is held is what ``req.body*`` and
-``res.body*`` see, and is then forwarded once, as received.
+``res.body*`` see, and is then forwarded once, as received.  ``http-request early-hint``
+sends its 103 through ``Txn.interim`` (``HttpConn._send_interim``) while the rules run;
+``http-request set-timeout`` leaves ``Txn.t_server``/``t_tunnel``, read (0: the
+backend's) where the server and tunnel inactivity deadlines are set.
 
 Termination states, status codes and generated pages follow HAProxy 2.6 (see
 ``errors.py`` and ``parse.py``); connection headers follow its H1 mux: ``close`` and
@@ -350,6 +353,7 @@ class HttpConn:
         "gswitch",
         "handler",
         "hub",
+        "interim",
         "ka_pref",
         "killed",
         "last_srv",
@@ -417,6 +421,7 @@ class HttpConn:
         self.rq_info: parse.ReqInfo | None = None
         self.rq_chunk: Any = None
         self.waiter = self._rule_wait
+        self.interim = self._send_interim
         lg = fe.logger
         self.logging = lg is not None and lg.enabled and lg.render is not None
 
@@ -870,6 +875,7 @@ class HttpConn:
                     return self._bad_request(self.cbuf, 400)
             self.body_left = not chunk.done
         txn.waiter = self.waiter
+        txn.interim = self.interim
         self.rq_info = info
         # tcp-request content, http-request rules of the frontend
         spec = fe.spec
@@ -1018,8 +1024,9 @@ class HttpConn:
         if sc.owner is not None and not remaining and (chunk is None or chunk.done):
             txn.extra["_body0"] = body0  # replayable on a fresh connection
         # send the head and what we have of the body
+        t_server = txn.t_server or be.t_server  # http-request set-timeout server, else the backend's
         try:
-            self._send_all(sc.sock, sc.w, head + body0 if body0 else head, be.t_server, "sD")
+            self._send_all(sc.sock, sc.w, head + body0 if body0 else head, t_server, "sD")
         except OSError:
             return self._srv_abort(txn, be, srv, t0, "SH", 502)
         except _Abort as e:
@@ -1034,7 +1041,7 @@ class HttpConn:
                 rq.chunk = chunk
                 rq.data0 = chunk.data
             rq.t_src = self.cfg.t_client
-            rq.t_dst = be.t_server
+            rq.t_dst = t_server
             rq.term_src, rq.term_dst = "cD", "sD"
             self.relays.append(rq)
             rq.start()
@@ -1047,7 +1054,7 @@ class HttpConn:
         sess = self.sess
         lim = self.handler.limits
         logging = self.logging
-        t_server = be.t_server
+        t_server = txn.t_server or be.t_server  # http-request set-timeout server, else the backend's
         rbuf = b""
         deadline = (self.loop.now() + t_server) if t_server else 0.0
         while True:
@@ -1220,7 +1227,7 @@ class HttpConn:
                 rs.data0 = rchunk.data
             else:
                 rs.until_close = True
-            rs.t_src = be.t_server
+            rs.t_src = t_server
             rs.t_dst = cfg.t_client
             rs.term_src, rs.term_dst = "sD", "cD"
             self.relays.append(rs)
@@ -1708,6 +1715,15 @@ class HttpConn:
             buf += data
         return buf, remaining
 
+    # ------------------------------------------------------------ early hints
+    def _send_interim(self, items: list[tuple[str, str]]) -> None:
+        """``Txn.interim``: an ``http-request early-hint`` 103 for the client, sent now
+        (HAProxy forwards it at once); the log counts its HTX size in ``%B``."""
+        out = _render_head("HTTP/1.1 103 Early Hints\r\n", items, None)
+        if self.cfg.case_cli is not None:
+            out = _recase(out, self.cfg.case_cli)
+        self._send_client(out, _htx_size("HTTP/1.1", "103", "Early Hints", items) if self.logging else len(out))
+
     # ------------------------------------------------------------ wait-for-body rules
     def _rule_wait(self, txn: Txn, side: str, time_ms: int, at_least: int) -> _WaitAbort | None:
         """``Txn.waiter``: a ``wait-for-body`` rule wants the body (``side`` 'req' or
@@ -1760,7 +1776,7 @@ class HttpConn:
                 return None  # refused once the rules are done
         room = body_mod.room_for(rsp, self.handler.limits.maxhead)
         be = self.sess.backend
-        t_srv = be.t_server if be is not None else 0
+        t_srv = txn.t_server or (be.t_server if be is not None else 0)
         parts = [raw]
         n = len(raw)
         while True:
@@ -1853,11 +1869,12 @@ class HttpConn:
         if self.c_w is not None:
             self.c_w.stop()
         p = Pump(self.cli, sc.sock, done)
-        if be.t_tunnel:
-            p.t_client = p.t_server = be.t_tunnel
+        t_tunnel = txn.t_tunnel or be.t_tunnel  # http-request set-timeout tunnel, else the backend's
+        if t_tunnel:
+            p.t_client = p.t_server = t_tunnel
         else:
             p.t_client = self.cfg.t_client
-            p.t_server = be.t_server
+            p.t_server = txn.t_server or be.t_server
         p.t_client_fin = self.fe.t_client_fin
         p.t_server_fin = be.t_server_fin
         if p.t_client or p.t_server:
@@ -2048,7 +2065,7 @@ class HttpConn:
         body = txn.extra.get("_body0", b"")
         t_sent = _monotonic()
         try:
-            self._send_all(sc.sock, sc.w, head + body, be.t_server, "sD")
+            self._send_all(sc.sock, sc.w, head + body, txn.t_server or be.t_server, "sD")
         except (OSError, _Abort):
             return self._srv_abort(txn, be, srv, t0, "SH", 502)
         return self._response(txn, req, info, be, srv, sc, pc, None, t0, t_sent, cli_ka, srv_close, upgrade)

@@ -134,6 +134,11 @@ class Txn:
     more of the request (``side`` 'req') or response ('res') body for a ``wait-for-body``
     rule, blocking the session's greenlet, and returns None to go on with the rules or a
     verdict that ends them (the body did not come in time); None: nothing to wait for.
+    ``interim`` is also set by the engine: ``interim(items)`` sends the client an
+    interim ``103 Early Hints`` response with these header fields now
+    (``http-request early-hint``).  ``t_server``/``t_tunnel`` are this transaction's
+    ``http-request set-timeout`` values in seconds, 0 when unset (the backend's
+    ``timeout server``/``timeout tunnel`` apply); a negative value has already expired.
     """
 
     __slots__ = (
@@ -141,11 +146,14 @@ class Txn:
         "captures_rsp",
         "cookie_srv",
         "extra",
+        "interim",
         "log_level",
         "req",
         "rsp",
         "sess",
         "status",
+        "t_server",
+        "t_tunnel",
         "vars",
         "waiter",
     )
@@ -162,3 +170,5 @@ class Txn:
         self.log_level: Any = None
         self.extra: dict[str, Any] = {}
         self.waiter: Any = None
+        self.interim: Any = None
+        self.t_server = self.t_tunnel = 0.0

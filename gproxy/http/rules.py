@@ -22,7 +22,9 @@ first.
 
 Pure module: no sockets, never yields itself.  ``wait-for-body`` asks the engine to read
 more of the body through ``txn.waiter``, which blocks the session's greenlet until the
-body (or enough of it) is there.  Files named by ``file``/``lf-file`` are read at
+body (or enough of it) is there; ``early-hint`` hands its ``103 Early Hints`` to the
+engine through ``txn.interim``; ``set-timeout`` leaves its value in ``txn.t_server`` /
+``txn.t_tunnel`` for the engine's waits.  Files named by ``file``/``lf-file`` are read at
 configuration time.
 """
 
@@ -1091,6 +1093,130 @@ def _a_wait_for_body(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int
     return run, i
 
 
+# ---- set-timeout, early-hint, disable-l7-retry ------------------------------------------
+
+
+def _a_set_timeout(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``set-timeout { server | tunnel } { <timeout> | <expr> }`` (parse_http_set_timeout(),
+    cfg_parse_rule_set_timeout(), stream_set_timeout()): this transaction's server
+    inactivity timeout (waiting for the response, reading it, sending the request to the
+    server, and a tunnel when the backend has no ``timeout tunnel``) or its tunnel
+    timeout, in ``txn.t_server``/``txn.t_tunnel``; the next request of the connection is
+    a new stream with the backend's.  Only proxies with a backend side may say it.
+
+    A word that is not a time is parsed as a sample expression, cast to an integer of
+    milliseconds at run time and stored in a C ``int`` as HAProxy does: a sample that
+    cannot be had changes nothing, 0 means "unset" (the backend's timeout applies again),
+    a negative value (2^31 and more wrap there) has already expired: the next wait times
+    out (504 ``sH`` while waiting for the response) at once in haproxy, at the sweeper's
+    next pass (within 100 ms) in gproxy."""
+    if not pc.arg(i) or not pc.arg(i + 1):
+        raise ActionError("expects exactly 2 arguments")
+    p = pc.proxy
+    if not p.has_be:
+        raise ActionError(f"proxy '{p.name}' has no backend capability")
+    which = pc.arg(i)
+    if which not in ("server", "tunnel"):
+        raise ActionError(f"'set-timeout' rule supports 'server'/'tunnel' (got '{which}')")
+    text = pc.arg(i + 1)
+    expr = None
+    ms = 0
+    notes: list[str] = []
+    try:
+        ms = values.parse_time(text, f"set-timeout {which}", warnings=notes)
+    except values.BadValue as e:
+        if e.kind == "overflow":
+            raise ActionError(f"timer overflow in argument '{text}' to rule 'set-timeout {which}' (maximum value is "
+                              "2147483647 ms or ~24.8 days)") from None
+        if e.kind == "underflow":  # unreachable in milliseconds, kept as HAProxy has it
+            raise ActionError(f"timer underflow in argument '{text}' to rule 'set-timeout {which}' (minimum value "
+                              "is 1 ms)") from None
+        try:  # not a time: a sample expression (one word; what follows must be if/unless)
+            expr, _, _ = smp.parse_expr(pc.words, i + 1, pc.pctx)
+        except SampleError:
+            raise ActionError(f"unexpected character '{e.char or ''}' in rule 'set-timeout {which}'") from None
+    for w in notes:
+        pc.ctx.diag.warning(w)  # parse_time_err() warns without a file:line
+    if expr is None and not ms:
+        raise ActionError(f"null value is not valid for a 'set-timeout {which}' rule")
+    tunnel = which == "tunnel"
+    if expr is None:
+        secs = ms / 1000.0
+        if tunnel:
+            def run_fixed(sess: Any, txn: Any) -> None:
+                txn.t_tunnel = secs
+        else:
+            def run_fixed(sess: Any, txn: Any) -> None:
+                txn.t_server = secs
+        return run_fixed, i + 2
+
+    def run(sess: Any, txn: Any) -> None:
+        v = smp.cast(expr.eval(sess, txn), smp.T_SINT)
+        if v is None:
+            return
+        v = ((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000  # the stream's int timeout
+        if tunnel:
+            txn.t_tunnel = v / 1000.0
+        else:
+            txn.t_server = v / 1000.0
+
+    return run, i + 2
+
+
+def _ver_11(version: str) -> bool:
+    """HAProxy's HTTP_MSGF_VER_11: the request says HTTP/1.1 or later (H1_MF_VER_11)."""
+    return len(version) == 8 and (version[5] > "1" or (version[5] == "1" and version[7] >= "1"))
+
+
+class _EarlyHint:
+    """One ``early-hint`` rule at run time (http_action_early_hint() of HAProxy 2.6).
+
+    A 103 is started by the first rule that runs when none is pending and sent (through
+    ``txn.interim``) by a rule whose next rule in the same list is not an ``early-hint``
+    rule without a condition: so consecutive ``early-hint`` rules share one 103 unless
+    a later one of them has a condition, as haproxy 2.6.12 does on the wire.  ``last``
+    is kept up to date while the proxy's rules are parsed (``_insert``)."""
+
+    __slots__ = ("last", "name", "render")
+
+    def __init__(self, name: str, render: Callable[[Any, Any], str]) -> None:
+        self.name = name
+        self.render = render
+        self.last = True
+
+    def run(self, sess: Any, txn: Any) -> None:
+        if txn is None or not _ver_11(txn.req.version):  # HTTP/1.0 clients get no 103
+            return
+        ex = txn.extra
+        items = ex.get("_early_hints")
+        if items is None:
+            items = ex["_early_hints"] = []
+        items.append((self.name, self.render(sess, txn)))
+        if self.last:
+            del ex["_early_hints"]
+            send = txn.interim
+            if send is not None:
+                send(items)
+
+
+def _a_early_hint(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``early-hint <name> <fmt>`` (parse_http_set_header()): a ``103 Early Hints``
+    interim response to HTTP/1.1 clients, sent at once, before the request goes on (and
+    before a later rule's deny or return); the header name goes out in lower case as
+    the H1 mux writes it.  The log counts the 103's bytes in ``%B``."""
+    hname, fmt = pc.arg(i), pc.arg(i + 1)
+    if not hname or not fmt:
+        raise ActionError("expects exactly 2 arguments")
+    return _EarlyHint(hname.lower(), pc.lf(fmt)).run, i + 2
+
+
+def _a_disable_l7_retry(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
+    """``disable-l7-retry``: HAProxy clears the stream's L7 retry flag, which only
+    ``retry-on`` sets; gproxy has no L7 retries (``retry-on`` is not implemented), so the
+    rule does nothing, and haproxy 2.6 accepts it without a word without ``retry-on``."""
+    return (lambda sess, txn: None), i
+
+
 # ---- variables --------------------------------------------------------------------------
 
 _VAR_CONDS = ("ifexists", "ifnotexists", "ifempty", "ifnotempty", "ifset", "ifnotset", "ifgt", "iflt")
@@ -1242,6 +1368,9 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
         "set-var-fmt(*)": (_a_var, False),
         "unset-var(*)": (_a_var, False),
         "wait-for-body": (_a_wait_for_body, False),
+        "set-timeout": (_a_set_timeout, False),
+        "early-hint": (_a_early_hint, False),
+        "disable-l7-retry": (_a_disable_l7_retry, False),
     },
     "http-response": {
         **{k: (v, False) for k, v in _HDR_ACTIONS.items()},
@@ -1271,9 +1400,8 @@ ACTIONS: dict[str, dict[str, tuple[Parser, bool]]] = {
 UNIMPLEMENTED: dict[str, tuple[str, ...]] = {
     "http-request": ("wait-for-handshake", "set-nice", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
                      "sc-set-gpt0", "send-spoe-group", "do-resolve", "cache-use", "add-acl", "del-acl",
-                     "del-map", "disable-l7-retry", "early-hint", "normalize-uri", "set-map", "strict-mode",
-                     "track-sc0", "track-sc1", "track-sc2", "set-timeout", "set-mark", "set-tos",
-                     "set-priority-class", "set-priority-offset", "ot-group"),
+                     "del-map", "normalize-uri", "set-map", "strict-mode", "track-sc0", "track-sc1", "track-sc2",
+                     "set-mark", "set-tos", "set-priority-class", "set-priority-offset", "ot-group"),
     "http-response": ("sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
                       "cache-store", "add-acl", "del-acl", "del-map", "set-map", "set-nice", "strict-mode",
                       "track-sc0", "track-sc1", "track-sc2", "set-mark", "set-tos", "silent-drop"),
@@ -1299,11 +1427,18 @@ def _action_list(ruleset: str) -> str:
 
 
 def _insert(lst: list[Any], rule: Rule) -> None:
-    """Append, keeping translated legacy rules (order 1, then 2) after the others."""
+    """Append, keeping translated legacy rules (order 1, then 2) after the others.  An
+    ``early-hint`` rule of the same section just before it sends its 103 unless this one
+    is an ``early-hint`` without a condition (see ``_EarlyHint``)."""
     pos = len(lst)
     while pos > 0 and getattr(lst[pos - 1], "order", 0) > rule.order:
         pos -= 1
     lst.insert(pos, rule)
+    if pos > 0:
+        prev = lst[pos - 1]
+        eh = getattr(prev.run, "__self__", None)
+        if isinstance(eh, _EarlyHint) and getattr(prev, "owner", "") == rule.owner:
+            eh.last = not (rule.action == "early-hint" and rule.cond is None)
 
 
 def _px_kind(p: Any) -> str:
@@ -1389,7 +1524,8 @@ def add_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) ->
 
 
 @SECTION_KEYWORDS.register("http-request", PROXY_SECTIONS, "<action> [options...] [{if | unless} <condition>]",
-                           "act on the HTTP request (headers, deny, redirect, return, auth, wait-for-body, ...)")
+                           "act on the HTTP request (headers, deny, redirect, return, auth, wait-for-body, "
+                           "early-hint, set-timeout, ...)")
 def _kw_http_request(ctx: KwCtx, args: list[str]) -> None:
     add_http_rule(ctx, "http-request", args)
 
