@@ -33,6 +33,8 @@ KEYWORD_MODULES = (
     "gproxy.http.userlist",
     "gproxy.http.cookie",
     "gproxy.http.uniqueid",
+    "gproxy.http.redirect",
+    "gproxy.http.monitor",
     "gproxy.stats.keywords",
 )
 

@@ -989,8 +989,11 @@ def resolve_refs(model: Any, diag: Any) -> None:
         if p.mode != "http":
             owner = f"{p.kind}:{p.name}"
             kind = "proxy" if p.kind == "listen" else p.kind
+            if p.extra.get("monitor_uri") and p.has_fe and p.kind != "defaults":
+                diag.warning(f"monitor-uri will be ignored for {kind} '{p.name}' (needs 'mode http').")
             for what, lst in (("http-request", p.http_request), ("http-response", p.http_response),
-                              ("http-after-response", p.http_after_response)):
+                              ("http-after-response", p.http_after_response),
+                              ("redirect", p.extra.get("redirect_rules") or ())):
                 if any(getattr(r, "owner", "") == owner for r in lst):
                     diag.warning(f"'{what}' rules ignored for {kind} '{p.name}' as they require HTTP mode.")
     refs: list[smp.Ref] = model.__dict__.get("_sample_refs", [])

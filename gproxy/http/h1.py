@@ -49,9 +49,10 @@ from ..server import MAINT_MASK as _MAINT
 from ..session import Session
 from ..tcp import AGAIN, RETRY_GIVE_UP, RETRY_PAUSE, ConnectFailed, accept_stage, connect_failed, connect_server
 from . import body as body_mod
-from . import casing, errors, hooks, parse
+from . import casing, errors, hooks, parse, redirect
 from .keywords import CLO, KAL, RESTRICT_DENY, Limits, conn_mode, forward_spec, restrict_hdr_names, restrict_mode
 from .message import Headers, Request, Response, Txn
+from .monitor import Monitor
 from .relay import BAD_CHUNK, DST_ERR, OK, SRC_EOF, BodyRelay
 from .uniqueid import next_req_id
 
@@ -233,8 +234,8 @@ def _count_new(srv: Any) -> None:
 
 # ============================================================== per frontend settings
 class _FeCfg:
-    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "case_cli", "ignore_probes", "lax", "mode", "restrict",
-                 "t_client", "t_ka", "t_req")
+    __slots__ = ("cap_cookie", "cap_req", "cap_rsp", "caps", "case_cli", "ignore_probes", "lax", "mode", "monitor",
+                 "redirects", "restrict", "t_client", "t_ka", "t_req")
 
     def __init__(self, fe: Any, glob: Any) -> None:
         spec = fe.spec
@@ -253,12 +254,15 @@ class _FeCfg:
         self.mode = conn_mode(spec)
         self.restrict = restrict_mode(spec)  # option http-restrict-req-hdr-names delete|reject, else None
         self.case_cli = casing.client_table(spec, glob)  # h1-case-adjust for what clients receive, else None
+        self.monitor = Monitor.of(spec)  # monitor-uri / monitor fail, else None
+        self.redirects = redirect.rules_of(spec) or None  # the proxy's 'redirect' rules
 
 
 class _PairCfg:
     """What depends on the frontend/backend pair."""
 
-    __slots__ = ("buffer_req", "case_srv", "ff", "lax_rsp", "mode", "ot", "pretend_ka", "restrict", "reuse", "rsp_hooks")
+    __slots__ = ("be_redirects", "buffer_req", "case_srv", "ff", "lax_rsp", "mode", "name_hdr", "ot", "pretend_ka",
+                 "restrict", "reuse", "rsp_hooks")
 
     def __init__(self, fe: Any, be: Any, glob: Any) -> None:
         fs, bs = fe.spec, be.spec
@@ -273,6 +277,9 @@ class _PairCfg:
                               or bs.http_after_response or fs.http_after_response)
         self.restrict = restrict_mode(bs) if bs is not fs else None  # the backend's own pass (HAProxy: be != fe)
         self.case_srv = casing.server_table(bs, glob)  # h1-case-adjust for what servers receive, else None
+        self.be_redirects = (redirect.rules_of(bs) or None) if bs is not fs else None
+        name = bs.extra.get("send_name_header")
+        self.name_hdr = name.lower() if name else None  # http-send-name-header
 
 
 # ============================================================== the session handler
@@ -887,6 +894,9 @@ class HttpConn:
             sess.t_request = -1
             sess.method = None
             return self._end(txn, None, None, t0, "PR", False, False)
+        mon = cfg.monitor
+        if mon is not None and req.uri == mon.uri:  # before the rules and the body (http_wait_for_request)
+            return self._monitor(txn, mon.status(sess, txn), t0)
         if req.body_len or chunk is not None:  # option http-buffer-request waits before the rules
             chunk = self._wait_body(txn, info, chunk, bool(spec.options.get("http-buffer-request")))
             if chunk is False:
@@ -901,6 +911,8 @@ class HttpConn:
             return self._verdict(txn, RESTRICT_DENY, t0, None)
         if spec.stats is not None and (done := self._stats(txn, info, chunk, t0, None)) is not None:
             return done
+        if cfg.redirects is not None and (v := hooks.http_request(cfg.redirects, txn)) is not None:
+            return self._verdict(txn, v, t0, None)  # the first matching 'redirect' rule answers
         be = hooks.select_backend(fe, sess, txn, self.handler.backends()) if spec.use_backends else fe.default_backend
         if be is None:
             return self._local_error(txn, 503, "SC", t0)
@@ -950,6 +962,8 @@ class HttpConn:
             return self._verdict(txn, RESTRICT_DENY, t0, be)
         if bspec is not fe.spec and bspec.stats is not None and (done := self._stats(txn, info, chunk, t0, be)) is not None:
             return done
+        if pc.be_redirects is not None and (v := hooks.http_request(pc.be_redirects, txn)) is not None:
+            return self._verdict(txn, v, t0, be)
         hdrs = req.headers
         # the unique id (after the rules, before X-Forwarded-For: http_process_request step 8)
         if fe.uid_render is not None:
@@ -1020,6 +1034,12 @@ class HttpConn:
             return self._srv_fail(txn, be, srv, t0)
         self.sc = sc
         self.last_srv = srv
+        if pc.name_hdr is not None:  # http-send-name-header: known once the server is
+            hdrs.delete(pc.name_hdr)
+            hdrs.items.append((pc.name_hdr, srv.name))
+            head = _render_req(req, _srv_conn_header(srv_close, upgrade, pc.pretend_ka, info.minor))
+            if pc.case_srv is not None:
+                head = _recase(head, pc.case_srv)
         t_sent = _monotonic()
         if sc.owner is not None and not remaining and (chunk is None or chunk.done):
             txn.extra["_body0"] = body0  # replayable on a fresh connection
@@ -1539,6 +1559,15 @@ class HttpConn:
             cli.setsockopt(SOL_SOCKET, _socket.SO_LINGER, _LINGER_OFF)
         except OSError:
             pass
+
+    def _monitor(self, txn: Txn, status: int, t0: float) -> bool:
+        """The monitor-uri answer: HAProxy's 200 (or 503) page, keep-alive when the body
+        is all here, counted as an intercepted request and never logged."""
+        self.fe.intercepted += 1
+        txn.log_level = "silent"
+        rep = errors.reply(status, None, self.fe.spec, txn)
+        ka = self._send_reply(txn, rep, self.ka_pref and self._body_consumed(), status=status)
+        return self._end(txn, None, None, t0, "LR", ka, False)
 
     def _stats(self, txn: Txn, info: parse.ReqInfo, chunk: Any, t0: float, be: Any) -> bool | None:
         """The stats page of ``be`` (None: of the frontend) if the request is for it, else None."""

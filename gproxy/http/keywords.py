@@ -10,9 +10,10 @@ http-buffer-request``, ``option http-pretend-keepalive``, ``option http-ignore-p
 ``http-request`` rules), ``option h1-case-adjust-bogus-client|server`` (the table is
 ``casing``'s), ``capture request|response header <name> len <n>``,
 ``capture cookie <name> len <n>``, ``declare capture request|response len <n>`` (a slot
-for the ``capture`` actions of ``rules``), ``http-reuse never|safe|aggressive|always`` and the
-global ``tune.bufsize``, ``tune.maxrewrite``, ``tune.http.maxhdr``.  Handlers write to
-the Model only; ``HttpSettings`` compiles what the engine reads per frontend/backend.
+for the ``capture`` actions of ``rules``), ``http-reuse never|safe|aggressive|always``,
+``http-send-name-header <name>`` and the global ``tune.bufsize``, ``tune.maxrewrite``,
+``tune.http.maxhdr``.  Handlers write to the Model only; ``HttpSettings`` compiles what
+the engine reads per frontend/backend.
 """
 
 from __future__ import annotations
@@ -231,6 +232,15 @@ def _atol(text: str) -> int:
             break
         n = n * 10 + ord(c) - 48
     return n
+
+
+@kw("http-send-name-header", BE_SIDE, "<name>", "tell the server its own name in this request header")
+def _send_name_header(ctx: KwCtx, args: list[str]) -> None:
+    """The chosen server's name in a request header, replacing the client's (set once
+    the server is known, again on a redispatch)."""
+    if not args:
+        raise ConfigError("'http-send-name-header' requires a header string.")
+    ctx.proxy.extra["send_name_header"] = args[0]
 
 
 REUSE_MODES = ("never", "safe", "aggressive", "always")

@@ -1515,8 +1515,11 @@ def add_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) ->
     rule = compile_http_rule(ctx, ruleset, words, order)
     if rule is None:
         return None
-    if ruleset == "http-request" and p.use_backends and order == 0:
-        ctx.warn(f"a '{ruleset}' rule placed after a 'use_backend' rule will still be processed before.")
+    if ruleset == "http-request" and order == 0:  # warnif_misplaced_http_req(): the first later kind
+        if p.extra.get("redirect_rules"):
+            ctx.warn(f"a '{ruleset}' rule placed after a 'redirect' rule will still be processed before.")
+        elif p.use_backends:
+            ctx.warn(f"a '{ruleset}' rule placed after a 'use_backend' rule will still be processed before.")
     if rule.cond is not None and rule.cond.warning:
         ctx.warn(rule.cond.warning)
     _insert(lst, rule)
