@@ -16,4 +16,7 @@ if [ -n "$need" ]; then
 fi
 python3 -m pip install -q -e '.[test]'
 python3 -m ruff check gproxy tests bench gproxy.py setup.py
+# every test starts gproxy processes that import it from this tree: byte-compile it once
+# (PYTHONDONTWRITEBYTECODE may be set) instead of in each process (0.75 s -> 0.45 s a start)
+python3 -m compileall -q gproxy
 python3 -m pytest -q "$@"
