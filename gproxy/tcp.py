@@ -1,26 +1,41 @@
-"""``mode tcp`` sessions: accept, pick a server, connect with retries, pump, log.
+"""``mode tcp`` sessions: accept, inspect, pick a server, connect with retries, pump, log.
 
 One greenlet per client connection owns the session's control flow: optional PROXY
-header from the client, backend choice, server choice (balancer, then queue), connect
-with ``retries`` and ``option redispatch``, optional PROXY header to the server; then it
-hands the established pair to ``pump.Pump`` and waits for it to finish, and finally
-releases the server slot, updates counters and emits the log line.
+header from the client, ``tcp-request content`` rules, backend choice, the backend's own
+content rules, server choice (balancer, then queue), connect with ``retries`` and
+``option redispatch``, optional PROXY header to the server; then it hands the
+established pair to ``pump.Pump`` and waits for it to finish, and finally releases the
+server slot, updates counters and emits the log line.
+
+Content inspection (HAProxy's ``tcp_inspect_request``): with ``tcp-request
+inspect-delay``, the client's first bytes are read with MSG_PEEK - they stay in the
+socket, so the pump (or the HTTP engine after an upgrade to a ``mode http`` backend)
+forwards them byte for byte - and the rules are evaluated on them (``payload.REQ``) each
+time more arrive, until none can wait any longer (``payload.MISS``), the delay expires,
+the buffer (``tune.bufsize - tune.maxrewrite``) is full or the client closes.  Waiting
+for "more than n bytes" uses SO_RCVLOWAT = n + 1 on the client socket, so the hub wakes
+the session only when the buffer grows (or on FIN/error).  Without a delay, rules and
+``use_backend`` that read the buffer see what is already there (one non-blocking peek);
+connections whose rules never read it cost nothing more than before.
 """
 
 from __future__ import annotations
 
 import _socket
 import errno
+import select
 import struct
 import time
 from typing import Any
 
 import gevent
 from gevent.hub import Waiter, get_hub
+from gevent.monkey import get_original
 from gevent.socket import wait_read, wait_write
 
-from . import proxyproto
+from . import payload, proxyproto
 from .http.acl import select_backend
+from .http.keywords import Limits
 from .http.rules import run_tcp_connection, run_tcp_content
 from .lb import PickCtx
 from .logformat import next_req_id
@@ -32,6 +47,10 @@ SOL_SOCKET, SO_ERROR = _socket.SOL_SOCKET, _socket.SO_ERROR
 TCP_NODELAY = _socket.TCP_NODELAY
 _LINGER_RESET = struct.pack("ii", 1, 0)
 IPPROTO_TCP = _socket.IPPROTO_TCP
+MSG_PEEK = _socket.MSG_PEEK
+SO_RCVLOWAT = _socket.SO_RCVLOWAT
+_poll = get_original("select", "poll")  # a zero-timeout poll for FIN (POLLRDHUP) after a peek
+POLLRDHUP = getattr(select, "POLLRDHUP", 0x2000)
 
 
 class ConnectFailed(Exception):
@@ -186,11 +205,186 @@ def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFaile
     return (RETRY_NOW if err.timeout else RETRY_PAUSE), redisp
 
 
+# ------------------------------------------------------------------ content inspection
+
+#: fetches that read the request buffer, or wait on it
+_L6_FETCHES: frozenset[str] = frozenset()
+
+
+def _l6_names() -> frozenset[str]:
+    global _L6_FETCHES
+    if not _L6_FETCHES:
+        from .http import sample
+
+        _L6_FETCHES = frozenset(n for n, f in sample.FETCHES.items() if f.src == "l6req") | {"wait_end"}
+    return _L6_FETCHES
+
+
+def _reads_buffer(cond: Any) -> bool:
+    names = _l6_names()
+    for suite in cond.suites:
+        for exprs, _neg, _name in suite:
+            for e in exprs:
+                if e.expr.fetch.name in names:
+                    return True
+    return False
+
+
+class InspectPlan:
+    """What a proxy's ``tcp-request content`` rules and ``use_backend`` rules need of the
+    request buffer, computed once per proxy: ``rules``; ``delay`` (s, 0 without
+    ``tcp-request inspect-delay``); ``peek``: some condition reads the buffer;
+    ``active``: the session must look at the buffer (wait for it with a delay and
+    rules, else one peek)."""
+
+    __slots__ = ("active", "delay", "peek", "rules")
+
+    def __init__(self, spec: Any, switching: bool) -> None:
+        self.rules = spec.tcp_request_content
+        self.delay = (spec.extra.get("tcp_inspect_delay") or 0) / 1000.0
+        peek = any(r.cond is not None and _reads_buffer(r.cond) for r in self.rules)
+        if switching:
+            names = _l6_names()
+            for ub in spec.use_backends:
+                cond = getattr(ub, "compiled", None)
+                dynamic = getattr(ub, "render", None) is not None
+                if (cond is not None and _reads_buffer(cond)) or (dynamic and any(n in ub.name for n in names)):
+                    peek = True
+        self.peek = peek
+        self.active = bool(self.rules and self.delay) or peek
+
+
+class Inspected:
+    """The request buffer of one session as far as it was read (``data``), whether the
+    client closed (``closed``: FIN) or failed (``err``: the termination state, ``cR``
+    client timeout or ``CR`` read error), and when it last grew."""
+
+    __slots__ = ("closed", "data", "err", "grew")
+
+    def __init__(self, now: float) -> None:
+        self.data = b""
+        self.closed = False
+        self.err = ""
+        self.grew = now
+
+
+def _peek(conn: Any, st: Inspected, limit: int, woke: bool) -> None:
+    """Read what the client sent so far without consuming it."""
+    try:
+        d = conn.recv(limit, MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError:
+        st.err = "CR"
+        return
+    if not d:
+        st.closed = True
+        return
+    if len(d) > len(st.data):
+        st.data = d
+        st.grew = time.monotonic()
+        return
+    if woke:  # readable without new bytes: a FIN (or an error) after the data
+        p = _poll()
+        p.register(conn.fileno(), select.POLLIN | POLLRDHUP)
+        for _fd, ev in p.poll(0):
+            if ev & select.POLLERR and conn.getsockopt(SOL_SOCKET, SO_ERROR):
+                st.err = "CR"
+            elif ev & (POLLRDHUP | select.POLLHUP):
+                st.closed = True
+
+
 class TcpSessions:
     """The session handler of every TCP frontend of a process."""
 
     def __init__(self, process: Any) -> None:
         self.process = process
+        self.plans: dict[Any, InspectPlan] = {}  # frontend or backend -> its InspectPlan
+        self.limits: Limits | None = None
+
+    def plan(self, px: Any, switching: bool) -> InspectPlan:
+        p = self.plans.get(px)
+        if p is None:
+            p = self.plans[px] = InspectPlan(px.spec, switching)
+        return p
+
+    def inspect(self, sess: Session, conn: Any, plan: InspectPlan, st: Inspected, t_client: float) -> str:
+        """tcp_inspect_request(): evaluate ``plan.rules`` on the buffer until they decide;
+        returns payload.ACCEPT or payload.REJECT (``st`` holds the buffer and how the
+        client ended, if it did)."""
+        lim = self.limits
+        if lim is None:
+            lim = self.limits = Limits(getattr(self.process.model, "glob", None))
+        buf = payload.REQ
+        limit = lim.maxreq  # bufsize - maxrewrite: where HAProxy's channel is full
+        rules = plan.rules
+        wait = bool(rules and plan.delay)
+        deadline = time.monotonic() + plan.delay
+        fd = conn.fileno()
+        lowat = 0
+        woke = False
+        spurious = 0
+        try:
+            while True:
+                n0 = len(st.data)
+                if (wait or plan.peek) and not (st.closed or st.err):
+                    _peek(conn, st, limit, woke)
+                full = len(st.data) >= limit
+                final = not wait or st.closed or bool(st.err) or full or time.monotonic() >= deadline
+                if not rules:
+                    return payload.ACCEPT
+                buf.set(st.data, final, not (st.closed or full))
+                buf.bufsize = lim.bufsize
+                buf.limit = limit
+                try:
+                    verdict, _rule = payload.run_rules(rules, sess, final)
+                finally:
+                    buf.clear()
+                if verdict != "miss":
+                    return verdict
+                if woke and len(st.data) == n0:
+                    spurious += 1
+                    if spurious > 2:  # a kernel whose poll ignores SO_RCVLOWAT: do not spin
+                        gevent.sleep(0.01)
+                else:
+                    spurious = 0
+                want = len(st.data) + 1
+                if lowat != want:
+                    conn.setsockopt(SOL_SOCKET, SO_RCVLOWAT, want)
+                    lowat = want
+                until = deadline
+                cto = st.grew + t_client if t_client else 0.0
+                if cto and cto < until:
+                    until = cto
+                left = until - time.monotonic()
+                woke = False
+                if left > 0:
+                    try:
+                        wait_read(fd, timeout=left, timeout_exc=_TIMEOUT)
+                        woke = True
+                    except _ConnTimeout:
+                        pass
+                if cto and cto <= deadline and time.monotonic() >= cto and not woke:
+                    st.err = "cR"  # timeout client first: the read side is shut, last evaluation
+        finally:
+            if lowat:
+                try:
+                    conn.setsockopt(SOL_SOCKET, SO_RCVLOWAT, 1)
+                except OSError:
+                    pass
+
+    def switch(self, fe: Any, sess: Session, st: Inspected | None) -> Any:
+        """process_switching_rules() on the inspected buffer (when there is one)."""
+        if not fe.spec.use_backends:
+            return fe.default_backend
+        if st is None:
+            return select_backend(fe, sess, None, self.process.backends)
+        buf = payload.REQ
+        buf.set(st.data, True, False)
+        try:
+            return select_backend(fe, sess, None, self.process.backends)
+        finally:
+            buf.clear()
 
     def __call__(self, fe: Any, listener: Any, conn: Any, addr: Any) -> None:
         sess = Session(fe, listener, addr, None)
@@ -220,16 +414,28 @@ class TcpSessions:
             lg = fe.logger
             if lg is not None and lg.enabled and lg.render is None:
                 lg.connect_line(sess)
-            if spec.tcp_request_content and not run_tcp_content(spec.tcp_request_content, sess, None):
-                fe.denied_req += 1
-                sess.term = "PR"
-                return
-            be = select_backend(fe, sess, None, self.process.backends) if spec.use_backends else fe.default_backend
+            st = None
+            plan = self.plan(fe, True) if spec.tcp_request_content or spec.use_backends else None
+            if plan is not None and plan.active:
+                st = Inspected(time.monotonic())
+                if self.inspect(sess, conn, plan, st, fe.t_client) == payload.REJECT:
+                    fe.denied_req += 1
+                    self.rejected(sess, conn, st)
+                    return
+                be = self.switch(fe, sess, st)
+            else:
+                if spec.tcp_request_content and not run_tcp_content(spec.tcp_request_content, sess, None):
+                    fe.denied_req += 1
+                    sess.term = "PR"
+                    return
+                be = select_backend(fe, sess, None, self.process.backends) if spec.use_backends else fe.default_backend
             if be is None:
                 sess.term = "PR"
                 return
-            if be.spec.mode == "http":
+            bspec = be.spec
+            if bspec.mode == "http" and (st is None or not st.err):
                 # HAProxy upgrades the connection to HTTP: the HTTP engine takes it over
+                # (the inspected bytes are still in the socket for it to read)
                 upgraded = True
                 fe.sessions.discard(sess)
                 self.process.http.upgraded(fe, listener, conn, addr, be, sess)
@@ -241,6 +447,19 @@ class TcpSessions:
             be.sess_rate.add()
             be.last_sess = time.time()
             be.max_sess = max(be.max_sess, be.cur_sess)
+            if bspec is not spec and bspec.tcp_request_content and (st is None or not st.err):
+                # the backend's content rules, with its own inspect-delay (AN_REQ_INSPECT_BE)
+                if st is None:
+                    st = Inspected(time.monotonic())
+                if self.inspect(sess, conn, self.plan(be, False), st, fe.t_client) == payload.REJECT:
+                    fe.denied_req += 1  # counted on the frontend, as haproxy 2.6 does
+                    self.rejected(sess, conn, st)
+                    return
+            if st is not None and st.err:
+                # the client timed out or failed during the inspection: a backend was
+                # chosen, no server is connected
+                self.rejected(sess, conn, st)
+                return
             srv, srv_sock = self.connect(sess, be)
             if srv_sock is None:
                 return
@@ -274,6 +493,19 @@ class TcpSessions:
                     self.process.log_session(fe, sess)
                 fe.released(listener)
 
+    def rejected(self, sess: Session, conn: Any, st: Inspected) -> None:
+        """The end of a session after inspection, without a server: a ``tcp-request
+        content reject`` (``PR``) or a client that timed out / failed (``cR`` / ``CR``).
+        HAProxy had read the bytes (logged as %U), so they are consumed here and the close
+        is a FIN, not a reset."""
+        sess.term = st.err or "PR"
+        sess.bytes_in = len(st.data)
+        if st.data:
+            try:
+                conn.recv(len(st.data))
+            except OSError:
+                pass
+
     # -------------------------------------------------------------- connect
     def pick(self, sess: Session, be: Any, ctx: Any, prev: Any) -> Any:
         """One choice of server for a new connection, in mode tcp and http: the balancer's
@@ -305,7 +537,6 @@ class TcpSessions:
 
     def connect(self, sess: Session, be: Any) -> tuple[Any, Any]:
         ctx = PickCtx(src=sess.cli_ip)
-        t0 = time.monotonic()
         prev = None
         attempt = 0
         srv = None
@@ -315,10 +546,14 @@ class TcpSessions:
                 if srv is AGAIN:
                     srv = None
                     continue
+                # HAProxy's t_queue counts from the accept (tv_accept) whenever a server
+                # is assigned or the queue gives up: it includes a PROXY header's wait and
+                # the content inspection, which mode tcp logs in %Tw
                 if srv is None:
+                    if sess.t_queue >= 0:
+                        sess.t_queue = int((time.monotonic() - sess.accept_mono) * 1000)
                     return None, None
-            if sess.t_queue < 0:
-                sess.t_queue = int((time.monotonic() - t0) * 1000)
+                sess.t_queue = int((time.monotonic() - sess.accept_mono) * 1000)
             self.take(sess, be, srv)
             tc = time.monotonic()
             srv.connect_attempts += 1

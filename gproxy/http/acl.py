@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .. import payload
 from ..registry import DEFAULTS, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 from . import sample as smp
 from .sample import SampleError
@@ -55,7 +56,16 @@ ACL_KEYWORDS: dict[str, tuple[str, str]] = {
     "req_ver": ("req.ver", "str"),
     "resp_ver": ("res.ver", "str"),
     "payload": ("req.payload", "bin"),
+    # src/payload.c
+    "payload_lv": ("req.payload_lv", "bin"),
+    "req_rdp_cookie": ("req.rdp_cookie", "str"),
+    "req_rdp_cookie_cnt": ("req.rdp_cookie_cnt", "int"),
+    "req_ssl_sni": ("req.ssl_sni", "str"),
+    "req_ssl_ver": ("req.ssl_ver", "int"),
+    "req.ssl_ver": ("req.ssl_ver", "int"),
 }
+#: ACL keywords whose patterns are ``MAJOR.MINOR`` versions (pat_parse_dotted_ver)
+DOTTED_VER_ACLS = frozenset(("req_ssl_ver", "req.ssl_ver"))
 for _base, _fetch in (("base", "base"), ("cook", "req.cook"), ("hdr", "req.hdr"), ("path", "path"),
                       ("scook", "res.cook"), ("shdr", "res.hdr"), ("url", "url"), ("urlp", "urlp")):
     ACL_KEYWORDS[_base] = (_fetch, "str")
@@ -432,7 +442,9 @@ def parse_acl_expr(words: list[str], pctx: smp.ParseCtx | None = None) -> AclExp
         kw = name
         method = _default_method(expr.out) if has_conv else ACL_KEYWORDS[name][1]
         cur_type = expr.out
+        dotted = name in DOTTED_VER_ACLS and not has_conv
     else:
+        dotted = False
         try:
             expr, _, _ = smp.parse_expr(words, 0, pctx)
         except SampleError as e:
@@ -475,7 +487,15 @@ def parse_acl_expr(words: list[str], pctx: smp.ParseCtx | None = None) -> AclExp
                 lines = smp.read_pattern_file(path)
             except SampleError as e:
                 raise CondError(str(e)) from None
-            if method not in ("found", "bool", "auth"):
+            if dotted:
+                conv = []
+                for pat, ln in lines:
+                    try:
+                        conv.append((payload.dotted_range(pat), ln))
+                    except ValueError as e:
+                        raise CondError(f"{e} at line {ln} of file '{path}'") from None
+                lines = conv
+            elif method not in ("found", "bool", "auth"):
                 check = Matcher(method, [], icase)
                 for pat, ln in lines:
                     try:
@@ -494,6 +514,7 @@ def parse_acl_expr(words: list[str], pctx: smp.ParseCtx | None = None) -> AclExp
             if mname != "found" and not smp.can_cast(cur_type, MATCH_TYPES[mname]):
                 raise CondError(f"matching method '{mname}' cannot be used with fetch keyword '{kw}'")
             method = mname
+            dotted = False
             i += 1
         elif a == "-M":
             pass
@@ -509,7 +530,12 @@ def parse_acl_expr(words: list[str], pctx: smp.ParseCtx | None = None) -> AclExp
         )
     pats = list(files)
     op = 0
-    for a in rest[i:]:
+    if dotted:
+        try:
+            pats.extend(payload.dotted_patterns(rest[i:]))
+        except ValueError as e:
+            raise CondError(str(e)) from None
+    for a in () if dotted else rest[i:]:
         if method in ("int", "len"):
             o = _STD_OPS.get(a)
             if o is not None:
@@ -565,22 +591,7 @@ PREDEFINED: dict[str, tuple[str, ...]] = {
 }
 
 
-@smp.fetch("wait_end", out=smp.T_BOOL, src="internal")
-def _f_wait_end(sess: Any, txn: Any, a: list[Any]) -> Any:
-    return True  # gproxy evaluates rules once the data they need is complete
-
-
-@smp.fetch("req.len", out=smp.T_SINT, src="hrqhv")
-def _f_req_len(sess: Any, txn: Any, a: list[Any]) -> Any:
-    return None  # no request buffer inspection in gproxy
-
-
-smp.alias("req_len", "req.len")
-
-
-@smp.fetch("req.rdp_cookie_cnt", (smp.A_STR,), 0, smp.T_SINT, "hrqhv")
-def _f_rdp_cnt(sess: Any, txn: Any, a: list[Any]) -> Any:
-    return None
+# wait_end, req.len and req.rdp_cookie_cnt (used above) are registered in sample.py (gproxy.payload)
 
 
 _PREDEF_CACHE: dict[str, list[AclExpr]] = {}

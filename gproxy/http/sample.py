@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from .. import payload as _payload
 from . import body as _body
 
 __all__ = [
@@ -352,6 +353,8 @@ SOURCES: dict[str, tuple[str, frozenset[str]]] = {
     "hrshp": ("HTTP response", _RES_PLACES),
     "hrqrs": ("HTTP request headers,HTTP response headers", (_REQ_PLACES | _RES_PLACES) - {LOGS}),
     "bkend": ("backend", _BE_PLACES),
+    "l6req": ("request buffer", _REQ_PLACES),
+    "l6res": ("response buffer", frozenset((BE_HRS, FE_HRS))),
 }
 
 
@@ -2297,6 +2300,136 @@ def compile_logformat(fmt: str, pctx: ParseCtx | None = None, mode: str = "http"
         return fn(LfCtx(sess, txn))
 
     return run
+
+
+# --------------------------------------------------------------------------------------
+# layer 6: the request buffer under content inspection (src/payload.c, gproxy.payload).
+# ``payload.REQ`` holds the client's first bytes while tcp.py evaluates rules on them; a
+# fetch that cannot decide yet flags REQ.may_change (HAProxy's SMP_F_MAY_CHANGE).  With
+# no buffer (HTTP, logs, outside an inspection) they fetch nothing, and there is no
+# response-side inspection: the res.* forms never fetch.
+
+_REQBUF = _payload.REQ
+_SHORT = _payload.SHORT
+
+
+def _l6(v: Any) -> Any:
+    if v is _SHORT:
+        _REQBUF.may_change = True
+        return None
+    return v
+
+
+@fetch("wait_end", out=T_BOOL)
+def _f_wait_end(sess: Any, txn: Any, a: list[Any]) -> Any:
+    if _REQBUF.data is not None and not _REQBUF.final:
+        _REQBUF.may_change = True
+        return None
+    return True
+
+
+@fetch("req.len", out=T_SINT, src="l6req")
+def _f_req_len(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    if d is None:
+        return None
+    _REQBUF.may_change = True
+    return len(d)
+
+
+@fetch("req.payload", (A_SINT, A_SINT), 2, T_BIN, "l6req")
+def _f_req_payload(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    if d is None:
+        return None
+    v = _payload.payload(d, a[0], a[1], _REQBUF.bufsize)
+    if not a[1] and v is not None and v is not _SHORT and _REQBUF.may_recv:
+        _REQBUF.may_change = True  # "the whole buffer" may still grow
+    return _l6(v)
+
+
+@fetch("req.payload_lv", (A_SINT, A_SINT, A_STR), 2, T_BIN, "l6req", check=_payload.check_payload_lv)
+def _f_req_payload_lv(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    if d is None:
+        return None
+    return _l6(_payload.payload_lv(d, a[0], a[1], a[2] if len(a) > 2 else None, _REQBUF.bufsize))
+
+
+def _l6_fetch(parse: Callable[[bytes], Any]) -> Callable[[Any, Any, list[Any]], Any]:
+    def fn(sess: Any, txn: Any, a: list[Any]) -> Any:
+        d = _REQBUF.data
+        return None if d is None else _l6(parse(d))
+
+    return fn
+
+
+for _name, _parse, _out in (("req.ssl_hello_type", _payload.ssl_hello_type, T_SINT),
+                            ("req.ssl_sni", _payload.ssl_sni, T_STR),
+                            ("req.ssl_st_ext", _payload.ssl_st_ext, T_SINT),
+                            ("req.ssl_ec_ext", _payload.ssl_ec_ext, T_BOOL)):
+    FETCHES[_name] = Fetch(_name, _l6_fetch(_parse), (), 0, _out, "l6req")
+
+
+@fetch("req.ssl_ver", out=T_SINT, src="l6req")
+def _f_req_ssl_ver(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    return None if d is None else _l6(_payload.ssl_ver(d, _REQBUF.limit))
+
+
+def _alpn_all(sess: Any, txn: Any, a: list[Any]) -> list[Any]:
+    d = _REQBUF.data
+    if d is None:
+        return []
+    v = _l6(_payload.ssl_alpn(d))
+    return v or []
+
+
+@fetch("req.ssl_alpn", out=T_STR, src="l6req")
+def _f_req_ssl_alpn(sess: Any, txn: Any, a: list[Any]) -> Any:
+    v = _alpn_all(sess, txn, a)
+    return v[0] if v else None  # one sample: the client's first choice
+
+
+multi("req.ssl_alpn")(_alpn_all)
+
+
+@fetch("req.rdp_cookie", (A_STR,), 0, T_STR, "l6req")
+def _f_req_rdp_cookie(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    return None if d is None else _l6(_payload.rdp_cookie(d, a[0] if a else ""))
+
+
+@fetch("req.rdp_cookie_cnt", (A_STR,), 0, T_SINT, "l6req")
+def _f_req_rdp_cookie_cnt(sess: Any, txn: Any, a: list[Any]) -> Any:
+    d = _REQBUF.data
+    if d is None:
+        return None
+    v = _payload.rdp_cookie(d, a[0] if a else "")
+    if v is _SHORT:  # no count while the cookie may still come
+        _REQBUF.may_change = True
+        return None
+    return 0 if v is None else 1
+
+
+def _nothing(sess: Any, txn: Any, a: list[Any]) -> Any:
+    return None
+
+
+for _old, _new in (("req_len", "req.len"), ("req_ssl_hello_type", "req.ssl_hello_type"),
+                   ("req_ssl_sni", "req.ssl_sni"), ("req_ssl_ver", "req.ssl_ver"),
+                   ("rdp_cookie", "req.rdp_cookie"), ("rdp_cookie_cnt", "req.rdp_cookie_cnt")):
+    alias(_old, _new)
+# the deprecated direction-less forms: the request's when used on a request
+for _old, _new in (("payload", "req.payload"), ("payload_lv", "req.payload_lv")):
+    alias(_old, _new)
+for _name, _args, _nmand, _out, _check in (
+        ("res.len", (), 0, T_SINT, None),
+        ("res.payload", (A_SINT, A_SINT), 2, T_BIN, None),
+        ("res.payload_lv", (A_SINT, A_SINT, A_STR), 2, T_BIN, _payload.check_payload_lv),
+        ("res.ssl_hello_type", (), 0, T_SINT, None),
+        ("rep_ssl_hello_type", (), 0, T_SINT, None)):
+    FETCHES[_name] = Fetch(_name, _nothing, _args, _nmand, _out, "l6res", check=_check)
 
 
 def sample_hook(places: tuple[str, ...]) -> Callable[[str], Callable[[Any], str | None]]:
