@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .config.values import read_int64
+
 __all__ = [
     "ACCEPT",
     "FAIL",
@@ -433,19 +435,6 @@ def rdp_cookie(data: bytes, name: str = "") -> Any:
 
 # --------------------------------------------------------------------------------------
 # argument checks (val_payload_lv) and the dotted-version patterns (pat_parse_dotted_ver)
-
-
-def read_int64(s: str) -> tuple[int, int]:
-    """HAProxy's read_int64(): optional sign then digits; (value, characters used)."""
-    i, n, neg = 0, len(s), False
-    if i < n and s[i] in "+-":
-        neg = s[i] == "-"
-        i += 1
-    v = 0
-    while i < n and "0" <= s[i] <= "9":
-        v = v * 10 + ord(s[i]) - 48
-        i += 1
-    return (-v if neg else v), i
 
 
 def check_payload_lv(args: list[Any]) -> str | None:

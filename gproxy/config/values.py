@@ -80,6 +80,30 @@ def c_atol(text: str) -> int:
     return max(-(1 << 63), min((1 << 63) - 1, value))
 
 
+LLONG_MAX = (1 << 63) - 1
+LLONG_MIN = -(1 << 63)
+
+
+def read_int64(s: str) -> tuple[int, int]:
+    """HAProxy's read_int64(): optional sign then digits, saturated to the C long long
+    range; returns (value, characters used)."""
+    i, n = 0, len(s)
+    neg = False
+    if i < n and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    v = 0
+    while i < n and "0" <= s[i] <= "9":
+        v = v * 10 + ord(s[i]) - 48
+        i += 1
+    v = -v if neg else v
+    if v > LLONG_MAX:
+        v = LLONG_MAX
+    elif v < LLONG_MIN:
+        v = LLONG_MIN
+    return v, i
+
+
 def c_atoi(text: str) -> int:
     """C ``atoi()`` on glibc: :func:`c_atol` truncated to a 32-bit int."""
     v = c_atol(text) & 0xFFFFFFFF

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from .. import payload as _payload
+from ..config.values import LLONG_MAX, LLONG_MIN, read_int64
 from . import body as _body
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
     "to_str",
 ]
 
-LLONG_MAX = (1 << 63) - 1
-LLONG_MIN = -(1 << 63)
 
 
 class SampleError(ValueError):
@@ -103,25 +102,6 @@ def can_cast(src: str, dst: str) -> bool:
     if src == T_ADDR:  # an address is an IPv4 or IPv6 at run time
         return dst in (T_IPV4, T_IPV6, T_STR, T_BIN, T_ADDR)
     return (src, dst) not in _NO_CAST
-
-
-def read_int64(s: str) -> tuple[int, int]:
-    """HAProxy's read_int64(): optional sign then digits; returns (value, chars used)."""
-    i, n = 0, len(s)
-    neg = False
-    if i < n and s[i] in "+-":
-        neg = s[i] == "-"
-        i += 1
-    v = 0
-    while i < n and "0" <= s[i] <= "9":
-        v = v * 10 + ord(s[i]) - 48
-        i += 1
-    v = -v if neg else v
-    if v > LLONG_MAX:
-        v = LLONG_MAX
-    elif v < LLONG_MIN:
-        v = LLONG_MIN
-    return v, i
 
 
 def to_str(v: Any) -> str | None:

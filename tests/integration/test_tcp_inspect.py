@@ -20,7 +20,6 @@ import datetime
 import re
 import socket
 import ssl
-import struct
 import threading
 import time
 import zlib
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 from differential.harness import ProxyProc, gproxy_cmd, haproxy_cmd, needs_haproxy, selftest
 from helpers import SyslogReceiver, free_port, run_check, wait_for
+from tlskit import alpn_ext, ext, hello, python_hello, sni_ext
 
 from gproxy import payload as P
 
@@ -38,48 +38,7 @@ LOCAL = "127.0.0.1"
 
 
 # ====================================================================== messages
-def client_hello(sni: str | None, alpn: list[str] | None = None) -> bytes:
-    """The first flight of Python's TLS client (a ClientHello record)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if alpn:
-        ctx.set_alpn_protocols(alpn)
-    out = ssl.MemoryBIO()
-    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=sni)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
-
-
-def ext(t: int, body: bytes) -> bytes:
-    return struct.pack("!HH", t, len(body)) + body
-
-
-def sni_ext(name: str, name_type: int = 0) -> bytes:
-    entry = bytes([name_type]) + struct.pack("!H", len(name)) + name.encode()
-    return ext(0, struct.pack("!H", len(entry)) + entry)
-
-
-def alpn_ext(protos: list[str]) -> bytes:
-    body = b"".join(bytes([len(p)]) + p.encode() for p in protos)
-    return ext(16, struct.pack("!H", len(body)) + body)
-
-
-def hello(exts=(), sid=b"", version=b"\x03\x03", rec_version=b"\x03\x01", hs_type=1, rec_type=0x16,
-          ext_block=None) -> bytes:
-    """A crafted ClientHello record."""
-    e = b"".join(exts) if ext_block is None else ext_block
-    ciphers = b"\x13\x01\x13\x02"
-    body = (version + bytes(range(32)) + bytes([len(sid)]) + sid + struct.pack("!H", len(ciphers)) + ciphers
-            + b"\x01\x00" + struct.pack("!H", len(e)) + e)
-    hs = bytes([hs_type]) + struct.pack("!I", len(body))[1:] + body
-    return bytes([rec_type]) + rec_version + struct.pack("!H", len(hs)) + hs
-
-
-HELLO_A = client_hello("a.example.com")
+HELLO_A = python_hello("a.example.com")
 HTTP_OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
 
@@ -353,9 +312,9 @@ TLS10 = hello([sni_ext("old.example")], version=b"\x03\x01")
 SCENARIOS = [
     # (id, frontend, steps, backend expected, termination state)
     ("sni-a", "tls_in", [HELLO_A], "be_a", "--"),
-    ("sni-b", "tls_in", [client_hello("www.b.example.com")], "be_b", "--"),
-    ("alpn-second-choice", "tls_in", [client_hello("a.example.com", ["h2", "acme-tls/1"])], "be_acme", "--"),
-    ("no-sni", "tls_in", [client_hello(None)], "be_other", "--"),
+    ("sni-b", "tls_in", [python_hello("www.b.example.com")], "be_b", "--"),
+    ("alpn-second-choice", "tls_in", [python_hello("a.example.com", ["h2", "acme-tls/1"])], "be_acme", "--"),
+    ("no-sni", "tls_in", [python_hello(None)], "be_other", "--"),
     ("tls1.0-hello", "tls_in", [TLS10], "be_old", "--"),
     ("not-tls", "tls_in", [b"hello world\n"], "be_other", "--"),
     ("hello-in-two-segments", "tls_in", [HELLO_A[:10], 0.3, HELLO_A[10:]], "be_a", "--"),
@@ -441,7 +400,7 @@ def gproxy_values(d: bytes) -> list[str]:
 
 def value_cases() -> list[tuple[str, bytes]]:
     full = hello([sni_ext("a.example.com"), alpn_ext(["h2", "http/1.1"]), ext(10, b"\x00\x02\x00\x1d"), ext(35, b"")])
-    cases = [("full", full), ("python", client_hello("p.example", ["http/1.1"]))]
+    cases = [("full", full), ("python", python_hello("p.example", ["http/1.1"]))]
     cases += [(f"cut{n}", full[:n]) for n in (1, 3, 5, 6, 9, 20, len(full) - 4, len(full) - 3, len(full) - 1)]
     cases += [
         ("ticket", hello([ext(35, b"abc")])),

@@ -9,10 +9,8 @@ comparison against a live haproxy for these builders' messages).  ``SHORT`` is H
 
 from __future__ import annotations
 
-import ssl
-import struct
-
 import pytest
+from tlskit import alpn_ext, ext, hello, python_hello, sni_ext
 
 from gproxy import payload as P
 from gproxy.config import import_keyword_modules
@@ -24,46 +22,6 @@ import_keyword_modules()
 
 
 # ---------------------------------------------------------------------- message builders
-def ext(t: int, body: bytes) -> bytes:
-    return struct.pack("!HH", t, len(body)) + body
-
-
-def sni_ext(name: str, name_type: int = 0) -> bytes:
-    n = name.encode()
-    entry = bytes([name_type]) + struct.pack("!H", len(n)) + n
-    return ext(0, struct.pack("!H", len(entry)) + entry)
-
-
-def alpn_ext(protos: list[str]) -> bytes:
-    body = b"".join(bytes([len(p)]) + p.encode() for p in protos)
-    return ext(16, struct.pack("!H", len(body)) + body)
-
-
-def hello(exts=(), sid=b"", version=b"\x03\x03", rec_version=b"\x03\x01", hs_type=1, rec_type=0x16,
-          ext_block=None) -> bytes:
-    """A TLS ClientHello record (two cipher suites, null compression)."""
-    e = b"".join(exts) if ext_block is None else ext_block
-    ciphers = b"\x13\x01\x13\x02"
-    body = (version + bytes(range(32)) + bytes([len(sid)]) + sid + struct.pack("!H", len(ciphers)) + ciphers
-            + b"\x01\x00" + struct.pack("!H", len(e)) + e)
-    hs = bytes([hs_type]) + struct.pack("!I", len(body))[1:] + body
-    return bytes([rec_type]) + rec_version + struct.pack("!H", len(hs)) + hs
-
-
-def python_hello(sni: str | None, alpn: list[str] | None = None) -> bytes:
-    """The ClientHello Python's ssl module sends."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if alpn:
-        ctx.set_alpn_protocols(alpn)
-    out = ssl.MemoryBIO()
-    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=sni)
-    with pytest.raises(ssl.SSLWantReadError):
-        obj.do_handshake()
-    return out.read()
-
-
 FULL = hello([sni_ext("a.example.com"), alpn_ext(["h2", "http/1.1"]), ext(10, b"\x00\x02\x00\x1d"), ext(35, b"")])
 SSLV2 = bytes([0x80, 0x2E, 0x01, 0x00, 0x02, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10]) + bytes(21) + bytes(16)
 RDP = b"\x03\x00\x00\x2c\x27\xe0\x00\x00\x00\x00\x00Cookie: mstshash=hello\r\n\x01\x00\x08\x00\x03\x00\x00\x00"
