@@ -878,6 +878,21 @@ def _a_use_service(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     return (lambda sess, txn: v), i + 1
 
 
+def _sample_arg(pc: Pc, i: int, named: str = "") -> tuple[Any, int]:
+    """The sample expression starting at word ``i`` of an action, usable where the rule
+    runs (HAProxy's "fetch method '<named>' extracts information from ..." otherwise;
+    ``named`` defaults to the last word of the expression); (expr, next word)."""
+    try:
+        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
+    except SampleError as e:
+        raise ActionError(str(e)) from None
+    need = smp.check_places(expr, pc.pctx.places)
+    if need is not None:
+        raise ActionError(f"fetch method '{named or pc.words[j - 1]}' extracts information from '{need}', "
+                          "none of which is available here")
+    return expr, j
+
+
 def _a_capture(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     """``http-request capture <sample> len <n> | id <n>``, ``http-response capture
     <sample> id <n>`` (parse_http_req_capture/parse_http_res_capture): the sample as a
@@ -889,14 +904,7 @@ def _a_capture(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     usage = "expects <expression> [ 'len' <length> | id <idx> ]" if req else "expects <expression> id <idx>"
     if any(pc.is_end(k) for k in range(i, i + 3)):
         raise ActionError(usage)
-    try:
-        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
-    except SampleError as e:
-        raise ActionError(str(e)) from None
-    need = smp.check_places(expr, pc.pctx.places)
-    if need is not None:
-        raise ActionError(f"fetch method '{pc.words[j - 1]}' extracts information from '{need}', "
-                          "none of which is available here")
+    expr, j = _sample_arg(pc, i)
     kw = pc.arg(j)
     if not kw:
         raise ActionError("expects 'len or 'id'" if req else "expects 'id'")
@@ -958,14 +966,7 @@ def _a_set_addr(pc: Pc, i: int, name: str) -> tuple[Callable[..., Any], int]:
     this request only, as HAProxy 2.6's stream-level addresses.  A sample that is not an
     address changes nothing; a port is cut to 16 bits (htons); an address keeps the port,
     a port on a non-IP address makes it ``0.0.0.0``."""
-    try:
-        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
-    except SampleError as e:
-        raise ActionError(str(e)) from None
-    need = smp.check_places(expr, pc.pctx.places)
-    if need is not None:
-        raise ActionError(f"fetch method '{pc.words[j - 1]}' extracts information from '{need}', "
-                          "none of which is available here")
+    expr, j = _sample_arg(pc, i)
     ip_attr, port_attr = ("cli_ip", "cli_port") if name.startswith("set-src") else ("fe_ip", "fe_port")
     is_port = name.endswith("-port")
 
@@ -1307,13 +1308,7 @@ def _a_var(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
                 smp.set_var(name, v, sess, txn)
 
         return run_fmt, i + 1
-    try:
-        expr, j, _ = smp.parse_expr(pc.words, i, pc.pctx)
-    except SampleError as e:
-        raise ActionError(str(e)) from None
-    need = smp.check_places(expr, pc.pctx.places)
-    if need is not None:
-        raise ActionError(f"fetch method '{word}' extracts information from '{need}', none of which is available here")
+    expr, j = _sample_arg(pc, i, word)
 
     def run(sess: Any, txn: Any) -> None:
         v = expr.eval(sess, txn)
