@@ -935,15 +935,19 @@ HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/us
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
 
 
-def assert_same(config, scenarios, workdir: Path) -> None:
+def assert_same(config, scenarios, workdir: Path, check=None) -> None:
     """Run each scenario through haproxy and gproxy (one ``Pair`` for all of them) and
-    fail with every difference found, compared on ``ASPECTS``."""
+    fail with every difference found, compared on ``ASPECTS``.  ``check(scenario,
+    haproxy_outcome)`` may assert what haproxy itself did (that a scenario shows what its
+    name says)."""
     pair = Pair(config, workdir)
     reports = []
     try:
         for s in scenarios:
             h, g = pair.run(s)
             assert not h.error, f"haproxy side: {h.error}"
+            if check is not None:
+                check(s, h)
             report = compare(h, g)
             if report:
                 reports.append(f"{s.id}: {report}")
