@@ -296,48 +296,57 @@ def _hello_extensions(data: bytes) -> Any:
     return data, p + 2, ext_len
 
 
-def _find_ext(data: bytes, want: int) -> Any:
-    """(buffer, offset, ext_len, rest) of the first extension of type ``want`` (``rest``:
-    bytes of the extension block from it to the end), SHORT, or None (absent or an
-    extension before it overflows the block)."""
+def _extensions(data: bytes) -> Any:
+    """The extensions of a ClientHello as HAProxy walks them: (buffer, [(type, offset,
+    length, rest)...] in order, ``overflow``: the walk stopped at an extension running
+    past the block), or SHORT/None as ``_hello_extensions`` says (``rest``: bytes of the
+    extension block from that extension to the end)."""
     got = _hello_extensions(data)
     if got is None or got is SHORT:
         return got
     buf, p, hs_len = got
+    exts = []
     while hs_len >= 4:
         ext_type = (buf[p] << 8) + buf[p + 1]
         ext_len = (buf[p + 2] << 8) + buf[p + 3]
         if ext_len > hs_len - 4:
-            return None
-        if ext_type == want:
-            return buf, p, ext_len, hs_len
+            return buf, exts, True
+        exts.append((ext_type, p, ext_len, hs_len))
         hs_len -= 4 + ext_len
         p += 4 + ext_len
-    return False  # walked the whole block: not there
+    return buf, exts, False
+
+
+def _find_ext(data: bytes, want: int) -> Any:
+    """(buffer, offset, ext_len, rest) of the first extension of type ``want``, SHORT, or
+    None (absent after an extension that overflows the block), False (not there)."""
+    got = _extensions(data)
+    if got is None or got is SHORT:
+        return got
+    buf, exts, overflow = got
+    for ext_type, p, ext_len, rest in exts:
+        if ext_type == want:
+            return buf, p, ext_len, rest
+    return None if overflow else False
 
 
 def ssl_sni(data: bytes) -> Any:
-    """``req.ssl_sni``: the first host_name of the server_name extension."""
-    got = _hello_extensions(data)
+    """``req.ssl_sni``: the first host_name of a server_name extension."""
+    got = _extensions(data)
     if got is None or got is SHORT:
         return got
-    buf, p, hs_len = got
-    while hs_len >= 4:
-        ext_type = (buf[p] << 8) + buf[p + 1]
-        ext_len = (buf[p + 2] << 8) + buf[p + 3]
-        if ext_len > hs_len - 4:
+    buf, exts, _overflow = got
+    for ext_type, p, ext_len, rest in exts:
+        if ext_type != 0:
+            continue
+        if ext_len < 2:
             return None
-        if ext_type == 0:
-            if ext_len < 2:
-                return None
-            srv_len = (buf[p + 4] << 8) + buf[p + 5]
-            if srv_len < 4 or srv_len > hs_len - 6:
-                return None
-            if buf[p + 6] == 0:  # host_name
-                name_len = (buf[p + 7] << 8) + buf[p + 8]
-                return buf[p + 9:p + 9 + name_len].decode("latin-1")
-        hs_len -= 4 + ext_len
-        p += 4 + ext_len
+        srv_len = (buf[p + 4] << 8) + buf[p + 5]
+        if srv_len < 4 or srv_len > rest - 6:
+            return None
+        if buf[p + 6] == 0:  # host_name
+            name_len = (buf[p + 7] << 8) + buf[p + 8]
+            return buf[p + 9:p + 9 + name_len].decode("latin-1")
     return None
 
 
