@@ -285,15 +285,32 @@ def raw_head(*lines: str) -> bytes:
 
 SCENARIOS: list[Scenario] = []
 
+#: the defaults section of the feature tests' own differential configs
+DIFF_HEAD = """\
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+"""
 
-def scn(id, config, frontend, steps, script=(), expect=None, doc="", **kw):
+
+def scenario(id, config, frontend, steps, script=(), expect=None, doc="", **kw) -> Scenario:
+    """A Scenario: ``steps`` one request (bytes) or several, ``config`` a Config or its
+    name, ``script`` a Script or its steps."""
     if isinstance(steps, bytes):
         steps = (steps,)
     if not isinstance(script, Script):
         script = Script(tuple(script))
+    name = config if isinstance(config, str) else config.name
+    return Scenario(id, name, frontend, tuple(steps), script, expect, doc, **kw)
+
+
+def scn(id, config, frontend, steps, script=(), expect=None, doc="", **kw):
+    """Add a scenario of the shared corpus."""
     if any(s.id == id for s in SCENARIOS):
         raise ValueError(f"duplicate scenario id {id}")
-    SCENARIOS.append(Scenario(id, config, frontend, tuple(steps), script, expect, doc, **kw))
+    SCENARIOS.append(scenario(id, config, frontend, steps, script, expect, doc, **kw))
 
 
 def both(id, steps, script=(), expect=None, expect_lax=None, doc="", **kw):

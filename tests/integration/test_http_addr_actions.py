@@ -11,11 +11,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from differential.corpus import Config, Scenario, req
-from differential.harness import Script, assert_same, needs_haproxy
+from differential.corpus import DIFF_HEAD, Config, req, scenario
+from differential.harness import assert_same, needs_haproxy
 from helpers import free_port, wait_for
-
-from integration.httpkit import RawBackend
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,13 +29,7 @@ RULES = """\
     http-request silent-drop if { path /drop }
 """
 
-ADDR = Config("addr-actions", """\
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-
+ADDR = Config("addr-actions", DIFF_HEAD + """
 frontend fe
     bind 127.0.0.1:@fe@
 """ + RULES + """\
@@ -48,29 +40,18 @@ backend be
 """, ("fe",))
 
 
-def _scn(id_, steps, **kw):
-    return Scenario(id_, ADDR.name, "fe", steps if isinstance(steps, tuple) else (steps,), Script(), **kw)
-
-
 SCENARIOS = [
-    _scn("set-src-then-own-address", (req(extra=(("X-Real-IP", "10.1.2.3"), ("X-Dst", "::1"))), req())),
-    _scn("not-an-address", req(extra=(("X-Real-IP", "junk"),))),
-    _scn("ipv6-src", req(extra=(("X-Real-IP", "2001:db8::7"),))),
-    _scn("dst-port", req(uri="/dp")),
-    _scn("silent-drop", req(uri="/drop"), deadline=1.0),
+    scenario("set-src-then-own-address", ADDR, "fe", (req(extra=(("X-Real-IP", "10.1.2.3"), ("X-Dst", "::1"))), req())),
+    scenario("not-an-address", ADDR, "fe", req(extra=(("X-Real-IP", "junk"),))),
+    scenario("ipv6-src", ADDR, "fe", req(extra=(("X-Real-IP", "2001:db8::7"),))),
+    scenario("dst-port", ADDR, "fe", req(uri="/dp")),
+    scenario("silent-drop", ADDR, "fe", req(uri="/drop"), deadline=1.0),
 ]
 
 
 @needs_haproxy
 def test_differential_addresses(tmp_path):
     assert_same(ADDR, SCENARIOS, tmp_path)
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def test_log_format_samples_and_silent_drop(proxy, syslog, backend):

@@ -13,8 +13,8 @@ what the client receives show every slot; the log test reads ``%hr``/``%hs`` of
 from __future__ import annotations
 
 import pytest
-from differential.corpus import Config, Scenario, req
-from differential.harness import Script, assert_same, needs_haproxy
+from differential.corpus import DIFF_HEAD, Config, req, scenario
+from differential.harness import assert_same, needs_haproxy
 from helpers import free_port, wait_for
 
 from integration.httpkit import RawBackend, exchange, parse_httplog
@@ -32,13 +32,7 @@ SLOTS = """\
     http-response capture res.hdr(Content-Type) id 1
 """
 
-CAPTURE = Config("capture", """\
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-
+CAPTURE = Config("capture", DIFF_HEAD + """
 frontend fe
     bind 127.0.0.1:@fe@
 """ + SLOTS + """\
@@ -61,16 +55,12 @@ backend other
 UA = (("Host", "www.example.com:8080"), ("User-Agent", "curl/8.0 long agent"), ("Accept", "*/*"))
 
 
-def _scn(id_, steps):
-    return Scenario(id_, CAPTURE.name, "fe", steps if isinstance(steps, tuple) else (steps,), Script())
-
-
 SCENARIOS = [
-    _scn("all-slots", req(uri="/a/long/path/over/twenty/chars?q=1", headers=UA)),
-    _scn("no-user-agent", req(uri="/x", headers=(("Host", "h"),))),
-    _scn("failed-fetch-keeps-slot", req(uri="/none", headers=UA)),
-    _scn("backend-overwrites-by-id", req(uri="/other/p", headers=UA)),
-    _scn("keep-alive-slots-reset", (req(uri="/first", headers=UA), req(uri="/second", headers=(("Host", "h2"),)))),
+    scenario("all-slots", CAPTURE, "fe", req(uri="/a/long/path/over/twenty/chars?q=1", headers=UA)),
+    scenario("no-user-agent", CAPTURE, "fe", req(uri="/x", headers=(("Host", "h"),))),
+    scenario("failed-fetch-keeps-slot", CAPTURE, "fe", req(uri="/none", headers=UA)),
+    scenario("backend-overwrites-by-id", CAPTURE, "fe", req(uri="/other/p", headers=UA)),
+    scenario("keep-alive-slots-reset", CAPTURE, "fe", (req(uri="/first", headers=UA), req(uri="/second", headers=(("Host", "h2"),)))),
 ]
 
 

@@ -33,7 +33,7 @@ from differential.corpus import STD, Config, Scenario, req
 from differential.harness import Pair, Script, compare, ok, raw, slow
 from helpers import free_port
 
-from integration.httpkit import OK, RawBackend, exchange
+from integration.httpkit import OK, exchange
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -42,13 +42,6 @@ HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/us
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="needs haproxy (apt-get install haproxy)")
 
 OK_RSP = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 # ====================================================================== exact bytes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from helpers import free_port
 
-from integration.httpkit import OK, RawBackend, exchange, parse_httplog
+from integration.httpkit import OK, exchange, parse_httplog
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,13 +34,6 @@ P502 = page(502, "Bad Gateway", "The server returned an invalid or incomplete re
 P503 = page(503, "Service Unavailable", "No server is available to handle this request.")
 P504 = page(504, "Gateway Time-out", "The server didn't respond in time.")
 OK_RSP = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def conf(port: int, syslog_port: int, backend_port: int, extra: str = "", glob: str = "") -> str:

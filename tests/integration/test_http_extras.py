@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from differential.corpus import STD, Config, Scenario, req
-from differential.harness import Pair, Script, assert_same, needs_haproxy
+from differential.corpus import DIFF_HEAD, STD, Config, req, scenario
+from differential.harness import Pair, assert_same, needs_haproxy
 from helpers import free_port
 
 from gproxy.http import casing
-from integration.httpkit import RawBackend, exchange, parse_httplog
+from integration.httpkit import exchange, parse_httplog
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -44,13 +44,6 @@ def page(code: int, reason: str, text: str) -> bytes:
 
 P403 = page(403, "Forbidden", "Request forbidden by administrative rules.")
 P404 = page(404, "Not Found", "The resource could not be found.")
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def log_of(syslog, n: int = 1) -> list[dict]:
@@ -204,14 +197,6 @@ def test_no_option_no_change(restrict, syslog, backend):
 
 
 # ====================================================================== differential runs
-DIFF_HEAD = """\
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-"""
-
 ERRLOC = Config("extras-errorloc", DIFF_HEAD + """
 frontend fe
     bind 127.0.0.1:@fe@
@@ -321,44 +306,40 @@ backend be
 """, ("px", "plain"))
 
 
-def _scn(id_, config, frontend, steps, **kw):
-    return Scenario(id_, config.name, frontend, tuple(steps) if isinstance(steps, tuple) else (steps,), Script(), **kw)
-
-
 ERRLOC_SCENARIOS = [
-    _scn("deny", ERRLOC, "fe", (req(uri="/deny"), req(uri="/next"))),
-    _scn("deny-http10", ERRLOC, "fe", req(uri="/deny", version="HTTP/1.0")),
-    _scn("deny-head", ERRLOC, "fe", req("HEAD", "/deny")),
-    _scn("nosrv-backend", ERRLOC, "fe", req(uri="/nosrv")),
-    _scn("refused-frontend", ERRLOC, "fe", req(uri="/dead")),
+    scenario("deny", ERRLOC, "fe", (req(uri="/deny"), req(uri="/next"))),
+    scenario("deny-http10", ERRLOC, "fe", req(uri="/deny", version="HTTP/1.0")),
+    scenario("deny-head", ERRLOC, "fe", req("HEAD", "/deny")),
+    scenario("nosrv-backend", ERRLOC, "fe", req(uri="/nosrv")),
+    scenario("refused-frontend", ERRLOC, "fe", req(uri="/dead")),
 ]
 RESTRICT_SCENARIOS = [
-    _scn("fe-reject", RESTRICT, "rej", (req(extra=BAD_HDRS), req(uri="/next"))),
-    _scn("fe-reject-clean", RESTRICT, "rej", req()),
-    _scn("fe-delete", RESTRICT, "del", req(extra=BAD_HDRS)),
-    _scn("be-delete", RESTRICT, "sw", req(uri="/del", extra=BAD_HDRS)),
-    _scn("be-reject", RESTRICT, "sw", req(uri="/rej", extra=BAD_HDRS)),
-    _scn("none", RESTRICT, "sw", req(extra=BAD_HDRS)),
-    _scn("listen-delete", RESTRICT, "li", req(extra=BAD_HDRS)),
+    scenario("fe-reject", RESTRICT, "rej", (req(extra=BAD_HDRS), req(uri="/next"))),
+    scenario("fe-reject-clean", RESTRICT, "rej", req()),
+    scenario("fe-delete", RESTRICT, "del", req(extra=BAD_HDRS)),
+    scenario("be-delete", RESTRICT, "sw", req(uri="/del", extra=BAD_HDRS)),
+    scenario("be-reject", RESTRICT, "sw", req(uri="/rej", extra=BAD_HDRS)),
+    scenario("none", RESTRICT, "sw", req(extra=BAD_HDRS)),
+    scenario("listen-delete", RESTRICT, "li", req(extra=BAD_HDRS)),
 ]
 # keep-alive-two first: after an earlier scenario left an idle server connection, haproxy
 # still sends an upgraded connection's second request over the connection of its first
 # one where gproxy's idle-pool estimate takes the older idle connection (known difference)
 UPGRADE_SCENARIOS = [
-    _scn("keep-alive-two", UPGRADE, "raw", (req(uri="/one"), req(uri="/two"))),
-    _scn("get", UPGRADE, "raw", req()),
-    _scn("http10", UPGRADE, "raw", req(version="HTTP/1.0")),
-    _scn("post", UPGRADE, "raw", req("POST", "/p", body=b"hello", extra=(("Content-Length", "5"),))),
-    _scn("bad-request", UPGRADE, "raw", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
-    _scn("content-rules", UPGRADE, "rawsw", req()),
+    scenario("keep-alive-two", UPGRADE, "raw", (req(uri="/one"), req(uri="/two"))),
+    scenario("get", UPGRADE, "raw", req()),
+    scenario("http10", UPGRADE, "raw", req(version="HTTP/1.0")),
+    scenario("post", UPGRADE, "raw", req("POST", "/p", body=b"hello", extra=(("Content-Length", "5"),))),
+    scenario("bad-request", UPGRADE, "raw", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+    scenario("content-rules", UPGRADE, "rawsw", req()),
 ]
 PXAUTH_SCENARIOS = [
-    _scn("proxy-request", PXAUTH, "px", req(uri="http://example.com/a")),
-    _scn("origin-form", PXAUTH, "px", req(uri="/a")),
-    _scn("no-option", PXAUTH, "plain", req(uri="http://example.com/a")),
-    _scn("proxy-request-authorized", PXAUTH, "px",
+    scenario("proxy-request", PXAUTH, "px", req(uri="http://example.com/a")),
+    scenario("origin-form", PXAUTH, "px", req(uri="/a")),
+    scenario("no-option", PXAUTH, "plain", req(uri="http://example.com/a")),
+    scenario("proxy-request-authorized", PXAUTH, "px",
          req(uri="http://example.com/a", extra=(("Proxy-Authorization", "Basic dTpw"),))),
-    _scn("proxy-request-www-authorization", PXAUTH, "px",
+    scenario("proxy-request-www-authorization", PXAUTH, "px",
          req(uri="http://example.com/a", extra=(("Authorization", "Basic dTpw"),))),
 ]
 
@@ -415,12 +396,12 @@ backend be
 """, ("both", "cli", "srv", "plain"), files={"case.map": CASE_MAP})
 
 CASING_SCENARIOS = [
-    _scn("both", CASING, "both", req()),
-    _scn("both-http10-ka", CASING, "both", req(version="HTTP/1.0", headers=(*STD, ("Connection", "keep-alive")))),
-    _scn("client-only", CASING, "cli", req()),
-    _scn("client-deny", CASING, "cli", req(uri="/deny")),
-    _scn("server-only", CASING, "srv", req()),
-    _scn("none", CASING, "plain", req()),
+    scenario("both", CASING, "both", req()),
+    scenario("both-http10-ka", CASING, "both", req(version="HTTP/1.0", headers=(*STD, ("Connection", "keep-alive")))),
+    scenario("client-only", CASING, "cli", req()),
+    scenario("client-deny", CASING, "cli", req(uri="/deny")),
+    scenario("server-only", CASING, "srv", req()),
+    scenario("none", CASING, "plain", req()),
 ]
 
 #: the table haproxy builds from CASING's global section and file

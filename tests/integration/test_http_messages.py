@@ -31,13 +31,6 @@ def conf(port: int, backend: RawBackend, options: str = "", backend2: RawBackend
     )
 
 
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
-
-
 def start(proxy, backend, options="", backend2=None):
     port = free_port()
     proxy(conf(port, backend, options, backend2), wait_ports=[port])

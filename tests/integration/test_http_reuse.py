@@ -13,18 +13,11 @@ import time
 import pytest
 from helpers import free_port, wait_for
 
-from integration.httpkit import OK, RawBackend, read_response
+from integration.httpkit import OK, read_response
 
 pytestmark = pytest.mark.timeout(60)
 
 OK_RSP = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def start(proxy, backend, extra=""):

@@ -7,19 +7,13 @@ with (``%ST`` of an ``http-response deny`` page is 502), and ``res.body`` in an
 from __future__ import annotations
 
 import pytest
-from differential.corpus import Config, Scenario, req
-from differential.harness import Script, assert_same, needs_haproxy
+from differential.corpus import DIFF_HEAD, Config, req, scenario
+from differential.harness import assert_same, needs_haproxy
 
 pytestmark = pytest.mark.timeout(60)
 
 
-PLACES = Config("rule-places", """\
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-
+PLACES = Config("rule-places", DIFF_HEAD + """
 frontend fe
     bind 127.0.0.1:@fe@
     acl mixed path /x
@@ -41,10 +35,10 @@ backend be
 """, ("fe",))
 
 SCENARIOS = [
-    Scenario("request-headers-gone", PLACES.name, "fe", (req(uri="/x"),), Script()),
-    Scenario("other-path", PLACES.name, "fe", (req(uri="/y"),), Script()),
-    Scenario("deny-page-status", PLACES.name, "fe", (req(uri="/deny?deny=1"),), Script()),
-    Scenario("generated-page-body", PLACES.name, "fe", (req(uri="/refused"),), Script()),
+    scenario("request-headers-gone", PLACES, "fe", req(uri="/x")),
+    scenario("other-path", PLACES, "fe", req(uri="/y")),
+    scenario("deny-page-status", PLACES, "fe", req(uri="/deny?deny=1")),
+    scenario("generated-page-body", PLACES, "fe", req(uri="/refused")),
 ]
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from helpers import free_port, wait_for
 
-from integration.httpkit import ECHO, RawBackend, exchange, parse_httplog, read_response
+from integration.httpkit import ECHO, exchange, parse_httplog, read_response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,13 +20,6 @@ WS_REQ = (b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: U
           b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
 WS_101 = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def start(proxy, syslog, backend, extra=""):

@@ -14,22 +14,14 @@ import socket
 import time
 
 import pytest
-from differential.corpus import Config, Scenario, req
-from differential.harness import Script, assert_same, needs_haproxy
+from differential.corpus import DIFF_HEAD, Config, req, scenario
+from differential.harness import assert_same, needs_haproxy
 from helpers import free_port, wait_for
-
-from integration.httpkit import RawBackend
 
 pytestmark = pytest.mark.timeout(60)
 
 
-UID = Config("unique-id", """\
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-
+UID = Config("unique-id", DIFF_HEAD + """
 frontend fe
     bind 127.0.0.1:@fe@
     unique-id-format %{+X}o\\ \\ %[path]-%[req.hdr(x-a)]-%ci\\ %HM
@@ -44,22 +36,15 @@ backend be
 """, ("fe",))
 
 SCENARIOS = [
-    Scenario("after-backend-rules", UID.name, "fe", (req(uri="/a", extra=(("X-A", "1"),)),), Script()),
-    Scenario("fixed-by-an-early-fetch", UID.name, "fe", (req(uri="/early", extra=(("X-A", "2"),)),), Script()),
-    Scenario("control-chars-encoded", UID.name, "fe", (req(uri="/c", extra=(("X-A", "a\x01b"),)),), Script()),
+    scenario("after-backend-rules", UID, "fe", req(uri="/a", extra=(("X-A", "1"),))),
+    scenario("fixed-by-an-early-fetch", UID, "fe", req(uri="/early", extra=(("X-A", "2"),))),
+    scenario("control-chars-encoded", UID, "fe", req(uri="/c", extra=(("X-A", "a\x01b"),))),
 ]
 
 
 @needs_haproxy
 def test_differential_unique_id(tmp_path):
     assert_same(UID, SCENARIOS, tmp_path)
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
 
 
 def test_log_ids_and_request_counter(proxy, syslog, backend):
