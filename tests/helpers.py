@@ -70,6 +70,9 @@ __all__ = [
 # ports and polling
 # --------------------------------------------------------------------------
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(hosts=(LOCALHOST,)) -> int:
     """Return a TCP port that is currently unused on every address in *hosts*.
 
@@ -77,20 +80,28 @@ def free_port(hosts=(LOCALHOST,)) -> int:
     binding it on the others (useful for several loopback addresses such as
     127.0.0.11..13 sharing one port).  As with any such helper, another
     process may grab the port before the caller binds it.
+
+    A port is handed out once per test run: the kernel may offer the port it
+    just released again, and two frontends of one config given the same port
+    would both bind it (haproxy and gproxy set SO_REUSEPORT) and share its
+    connections -- a request then lands in the wrong frontend.
     """
     if isinstance(hosts, str):
         hosts = (hosts,)
-    for _ in range(50):
+    for _ in range(500):
         socks = []
         try:
             first = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             socks.append(first)
             first.bind((hosts[0], 0))
             port = first.getsockname()[1]
+            if port in _HANDED_OUT:
+                continue
             for host in hosts[1:]:
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 socks.append(s)
                 s.bind((host, port))
+            _HANDED_OUT.add(port)
             return port
         except OSError:
             continue
