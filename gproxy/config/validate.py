@@ -47,6 +47,8 @@ def validate(model: Model, diag: Diagnostics) -> None:
         for _level, text in checks_config.early_warnings(p):
             diag.warning(text)
         _check_switching(model, p, diag)
+        for text in http_acl.warn_l6_http(p, _l6_conds(p)):
+            diag.warning(text)
         http_errors.check_reply_refs(p, model, diag)  # check_action_rules(): http replies naming http-errors
         http_rules.check_capture_ids(p, diag)  # check_action_rules(): capture slots named by id
         t = p.timeouts
@@ -115,6 +117,24 @@ def _check_switching(model: Model, fe: Proxy, diag: Diagnostics) -> None:
                 f"{fe.mode} {_kind(fe)} '{fe.name}' ({fe.file}:{fe.line}) tries to use incompatible {be.mode} {_kind(be)} "
                 f"'{be.name}' ({be.file}:{be.line}) in a 'use_backend' rule (see 'mode')."
             )
+
+
+def _l6_conds(p: Proxy) -> list[object]:
+    """The conditions of ``p``'s own rules in the order check_config_validity() looks at
+    them for warnif_tcp_http_cond(): switching rules, then tcp-request session and
+    content, http-request, http-response and http-after-response rules."""
+    owner = f"{p.kind}:{p.name}"
+
+    def own(rules: list[object], session: bool | None = None) -> list[object]:
+        return [r.cond for r in rules
+                if getattr(r, "owner", "") == owner
+                and (session is None or getattr(r, "text", "").startswith("session") == session)]
+
+    conds: list[object] = [getattr(ub, "compiled", None) for ub in p.use_backends]
+    conds += own(p.tcp_request_connection, session=True)
+    conds += own(p.tcp_request_content)
+    conds += own(p.http_request) + own(p.http_response) + own(p.http_after_response)
+    return conds
 
 
 def _check_server_names(p: Proxy, diag: Diagnostics) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import payload
@@ -624,7 +624,7 @@ def invalid_char(name: str) -> str | None:
 class Cond:
     """A compiled ``if``/``unless`` condition: OR of AND-suites of (ACL, negated) terms."""
 
-    __slots__ = ("file", "line", "pol", "suites", "text", "warning")
+    __slots__ = ("file", "l6", "line", "pol", "suites", "text", "warning")
 
     def __init__(self, pol: str, suites: list[list[tuple[list[AclExpr], bool, str]]], text: str = "",
                  file: str = "", line: int = 0) -> None:
@@ -634,6 +634,9 @@ class Cond:
         self.file = file
         self.line = line
         self.warning: str | None = None  # a usage conflict to report (see cond_conflicts)
+        # a term reads the request or response buffer (HAProxy's SMP_USE_L6REQ/L6RES in
+        # cond->use), kept even if _never_match drops the term (see warn_l6_http)
+        self.l6 = any(e.expr.fetch.src in ("l6req", "l6res") for suite in suites for exprs, _n, _l in suite for e in exprs)
 
     def eval(self, sess: Any, txn: Any) -> bool:
         """The condition's value before the if/unless polarity is applied."""
@@ -774,6 +777,16 @@ def refs_of(ctx: KwCtx) -> list[smp.Ref]:
     return refs
 
 
+def warn_l6_http(proxy: Any, conds: Iterable[Cond | None]) -> list[str]:
+    """warnif_tcp_http_cond(): a mode http proxy ignores the request and response buffer
+    fetches (``req.len``, ``req.payload`` ...) of its rules' conditions; one warning per
+    such condition, in the order given."""
+    if proxy.mode != "http":
+        return []
+    return [f"Proxy '{proxy.name}': L6 sample fetches ignored on HTTP proxies (declared at {c.file}:{c.line})."
+            for c in conds if c is not None and c.l6]
+
+
 def proxy_caps(proxy: Any) -> tuple[bool, bool]:
     kind = getattr(proxy, "kind", "frontend")
     return kind in ("frontend", "listen", "defaults"), kind in ("backend", "listen", "defaults")
@@ -788,6 +801,7 @@ def places_for(proxy: Any, what: str) -> tuple[str, ...]:
         "http-after-response": (smp.FE_HRS, smp.BE_HRS),
         "tcp-request content": (smp.FE_REQ_CNT, smp.BE_REQ_CNT),
         "tcp-request connection": (smp.FE_CON, None),
+        "tcp-request session": (smp.FE_SES, None),
         "use_backend": (smp.FE_SET_BCK, None),
     }
     f, b = table[what]

@@ -1623,7 +1623,7 @@ def _kw_tcp_request(ctx: KwCtx, args: list[str]) -> None:
             return
         raise _tcp_error(f"'tcp-request {sub}' expects {_TCP_LISTS[sub]} in {where} (got '{action}').\n")
     rest = args[2:]
-    what = "tcp-request connection" if sub in ("connection", "session") else "tcp-request content"
+    what = f"tcp-request {sub}"
     cond = None
     conflict_warning: str | None = None
     if rest and rest[0] in ("if", "unless"):

@@ -309,6 +309,7 @@ def make_arg_list(text: str, start: int, types: tuple[str, ...], nmand: int) -> 
 # where a sample may be used (fetch_ckp_names / fetch_src_names, simplified)
 
 FE_CON = "frontend tcp-request connection rule"
+FE_SES = "frontend tcp-request session rule"
 FE_REQ_CNT = "frontend tcp-request content rule"
 FE_HRQ = "frontend http-request header rule"
 FE_SET_BCK = "frontend use-backend rule"
@@ -317,7 +318,7 @@ BE_HRQ = "backend http-request header rule"
 BE_HRS = "backend http-response header rule"
 FE_HRS = "frontend http-response header rule"
 LOGS = "logs"
-PLACES = (FE_CON, FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ, BE_HRS, FE_HRS, LOGS)
+PLACES = (FE_CON, FE_SES, FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ, BE_HRS, FE_HRS, LOGS)
 _REQ_PLACES = frozenset((FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ))
 _RES_PLACES = frozenset((BE_HRS, FE_HRS, LOGS))
 _BE_PLACES = frozenset((BE_REQ_CNT, BE_HRQ, BE_HRS, FE_HRS, LOGS))
