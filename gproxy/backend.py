@@ -253,6 +253,7 @@ class Backend:
         self.queue: deque[Event] = deque()
         self.ramping: set[Server] = set()
         self.logger: Any = None
+        self.stick: Any = None  # stickrules.StickRules when the backend has stick rules
         self.had_servers = False
         self.no_server_logged = False
         # counters

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from . import log as logmod
+from . import stickrules
 from .backend import Backend
 from .config.model import Model
 from .diag import Diagnostics
@@ -114,6 +115,8 @@ class Process:
         self.tcp = TcpSessions(self)
         self.http = HttpSessions(self)
         self.loggers: dict[str, Any] = {}
+        # stick tables by name, in declaration order (sticktable.StickTable)
+        self.stick_tables: dict[str, Any] = {}
         logmod.configure_stderr(quiet=quiet)
         self.global_logger = logmod.global_logger(g)
 
@@ -197,6 +200,7 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
             proc.frontends.append(fe)
             if be is not None:
                 fe.default_backend = be
+    stickrules.build(proc, model, backends)
     for fe in proc.frontends:
         name = fe.spec.default_backend
         if name and name in backends:

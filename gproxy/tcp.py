@@ -33,7 +33,7 @@ from gevent.hub import Waiter, get_hub
 from gevent.monkey import get_original
 from gevent.socket import wait_read, wait_write
 
-from . import payload, proxyproto
+from . import payload, proxyproto, stickrules
 from .http.acl import select_backend
 from .http.keywords import Limits
 from .http.rules import run_tcp_connection, run_tcp_content
@@ -460,7 +460,14 @@ class TcpSessions:
                 # chosen, no server is connected
                 self.rejected(sess, conn, st)
                 return
-            srv, srv_sock = self.connect(sess, be)
+            stick = be.stick
+            if stick is None:
+                srv, srv_sock = self.connect(sess, be)
+            else:  # stick rules: a stored server, and stores once the connection is established
+                forced, pending = stickrules.request(stick, sess, None, None)
+                srv, srv_sock = self.connect(sess, be, forced)
+                if srv_sock is not None:
+                    stickrules.commit(stick, sess, None, pending, srv)
             if srv_sock is None:
                 return
             self.pump(sess, fe, be, srv, conn, srv_sock)
@@ -535,11 +542,19 @@ class TcpSessions:
         be.failed_conns += 1
         return None
 
-    def connect(self, sess: Session, be: Any) -> tuple[Any, Any]:
+    def connect(self, sess: Session, be: Any, forced: Any = None) -> tuple[Any, Any]:
+        """A connected server for the session: ``forced`` (a stick table's server) or the
+        balancer's choice, with queues, retries and redispatch.  (None, None) on failure."""
         ctx = PickCtx(src=sess.cli_ip)
         prev = None
         attempt = 0
-        srv = None
+        srv = forced
+        if srv is not None:
+            if srv.is_full():  # persistence names a full server: its queue
+                srv = self.srv_queue(sess, be, srv)
+                if srv is None:
+                    return None, None
+            sess.t_queue = int((time.monotonic() - sess.accept_mono) * 1000)
         while True:
             if srv is None:
                 srv = self.pick(sess, be, ctx, prev)

@@ -7,7 +7,7 @@ the line, as ``cli_find_kw``), the ``help`` text and the "Unknown command" sugge
 ``cli_gen_usage_msg``), the parsing of a command line into words (backslash escapes,
 ``<<`` payload marker) and the handlers with HAProxy's exact output shapes and error
 strings (``src/cli.c``, ``src/stats.c``, ``src/server.c``, ``src/proxy.c``,
-``src/stream.c`` of 2.6).
+``src/stream.c``, ``src/stick_table.c`` of 2.6).
 
 Handlers change state only through the runtime objects' own methods: server admin flags
 with ``Server.set_admin``/``clear_admin``, operational state with ``set_running``/
@@ -1222,3 +1222,332 @@ def _clear_counters(ctx: Context, args: list[str], payload: str | None) -> str:
         return PERMISSION_DENIED
     clear_counters(ctx.process, all_)
     return ""
+
+
+# ------------------------------------------------------------------ stick tables
+#: data filters a ``show``/``clear table`` accepts (STKTABLE_FILTER_LEN)
+STKTABLE_FILTER_LEN = 4
+#: get_std_op()'s operators
+STD_OPS = ("eq", "ne", "le", "ge", "lt", "gt")
+#: data types HAProxy 2.6 knows that gproxy's tables never store (the 2.5 arrays);
+#: ``server_name`` is its old spelling of ``server_key``
+_ARRAY_DATA_TYPES = ("gpt", "gpc", "gpc_rate")
+#: how a value set from the CLI is stored (std_type): bits and signedness
+_SINT32, _UINT32, _ULL = (32, True), (32, False), (64, False)
+_STORE_WIDTH = {"server_id": _SINT32, "bytes_in_cnt": _ULL, "bytes_out_cnt": _ULL}
+KEYED_TYPES = ("ip", "ipv6", "integer", "string")
+_KEY_VERB = {"show": "Showing keys from", "clear": "Removing keys from", "set": "Inserting keys into"}
+_ERR_ARGS = {
+    "show": "Optional argument only supports \"data.<store_data_type>\" <operator> <value> and key <key>\n",
+    "clear": "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n",
+    "set": "Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n",
+}
+
+
+def strl2llrc(text: str) -> int | None:
+    """strl2llrc(): an optional ``-`` then decimal digits only, within a long long (a
+    lone ``-`` reads as 0); None otherwise."""
+    neg = text[:1] == "-"
+    digits = text[1:] if neg else text
+    if not text or (digits and not (digits.isascii() and digits.isdigit())):
+        return None
+    v = int(digits) if digits else 0
+    if neg:
+        v = -v
+    if not -(1 << 63) <= v < (1 << 63):
+        return None
+    return v
+
+
+def inetaddr_host(text: str) -> int:
+    """inetaddr_host(): HAProxy's lax dotted-quad reader for ``ip`` table keys.  Up to
+    four dot-separated groups, each worth its last three digits (``300`` carries into
+    the byte above, the result wraps at 32 bits); whatever is missing or not a digit
+    reads as 0, so ``abc`` is 0.0.0.0 and ``1.2.3`` is 1.2.3.0."""
+    v = 0
+    shift = 24
+    i, n = 0, len(text)
+    while True:
+        j = i
+        while j < n and text[j] in "0123456789":
+            j += 1
+        group = text[max(i, j - 3):j]
+        if group:
+            v += int(group) << shift
+        if not shift or j >= n or text[j] != ".":
+            break
+        shift -= 8
+        i = j + 1
+    return v & 0xFFFFFFFF
+
+
+def _strtoul_u32(text: str) -> int | None:
+    """strtoul(text, &end, 10) as table_process_entry_per_key() checks it: leading
+    blanks, a sign, digits (trailing text ignored); None when no digit was read or the
+    value does not fit 32 bits (``-1`` wraps to ULONG_MAX, so it does not)."""
+    s = text.lstrip(" \t\n\r\f\v")
+    neg = s[:1] == "-"
+    if s[:1] in ("+", "-"):
+        s = s[1:]
+    j = 0
+    while j < len(s) and s[j] in "0123456789":
+        j += 1
+    if not j:
+        return None
+    v = int(s[:j])
+    if neg and v:
+        return None  # ULONG_MAX + 1 - v > 0xffffffff
+    return v if v <= 0xFFFFFFFF else None
+
+
+def cli_table_key(table: Any, text: str) -> tuple[Any, str | None]:
+    """The key an operator typed, as the table stores it, or an error text."""
+    t = table.type
+    if t == "ip":
+        return ipaddress.IPv4Address(inetaddr_host(text)), None
+    if t == "ipv6":
+        import _socket
+
+        try:
+            return ipaddress.IPv6Address(_socket.inet_pton(_socket.AF_INET6, text)), None
+        except (OSError, ValueError):
+            return None, "Invalid key\n"
+    if t == "integer":
+        v = _strtoul_u32(text)
+        if v is None:
+            return None, "Invalid key\n"
+        return v, None
+    # string: the bytes typed, cut to the key length (stksess_setkey)
+    return text.encode("utf-8", "surrogateescape")[: table.key_len], None
+
+
+def _tree_key(table: Any) -> Callable[[Any], Any]:
+    """The order of HAProxy's key tree, which ``show table`` walks: memcmp() of the
+    stored key (addresses in network order, integers in the host's little-endian
+    order, strings by strcmp())."""
+    if table.type in ("ip", "ipv6"):
+        return int
+    if table.type == "integer":
+        return lambda k: int(k).to_bytes(4, "little")
+    return lambda k: k
+
+
+def sorted_entries(table: Any) -> list[Any]:
+    """The table's live entries in HAProxy's dump order."""
+    table.purge_expired()
+    order = _tree_key(table)
+    return sorted(table.entries.values(), key=lambda e: order(e.key))
+
+
+def _data_value(table: Any, entry: Any, dt: str) -> int:
+    """The long long a data filter compares (a rate read now; server_key reads 0)."""
+    v = entry.get(dt)
+    return v if isinstance(v, int) else 0
+
+
+def _filter_match(table: Any, entry: Any, filters: list[tuple[str, str, int]]) -> bool:
+    for dt, op, value in filters:
+        data = _data_value(table, entry, dt)
+        if data < value:
+            ok = op in ("ne", "le", "lt")
+        elif data == value:
+            ok = op in ("eq", "le", "ge")
+        else:
+            ok = op in ("ne", "ge", "gt")
+        if not ok:
+            return False
+    return True
+
+
+def _data_type_known(name: str) -> bool:
+    from ..sticktable import DATA_TYPES
+
+    return name in DATA_TYPES or name in _ARRAY_DATA_TYPES
+
+
+def _data_type_name(name: str) -> str:
+    return "server_key" if name == "server_name" else name
+
+
+def _parse_filters(table: Any, args: list[str]) -> tuple[list[tuple[str, str, int]], str | None]:
+    """table_prepare_data_request(): up to four ``data.<type> <op> <value>`` triplets
+    from args[3]; the words of the second and later ones are only read from their sixth
+    character, as HAProxy does."""
+    filters: list[tuple[str, str, int]] = []
+    i = 0
+    while i < STKTABLE_FILTER_LEN:
+        word = _arg(args, 3 + 3 * i)
+        if i > 0 and not word:
+            break
+        n = i + 1
+        dt = _data_type_name(word[5:]) if len(word) >= 5 else ""
+        if not dt or not _data_type_known(dt):
+            return [], f"Filter entry #{n}: Unknown data type\n"
+        if dt not in table.data_types:
+            return [], f"Filter entry #{n}: Data type not stored in this table\n"
+        op = _arg(args, 4 + 3 * i)
+        if op not in STD_OPS:
+            return [], (f"Filter entry #{n}: Require and operator among \"eq\", \"ne\", \"le\", \"ge\", "
+                        "\"lt\", \"gt\"\n")
+        text = _arg(args, 5 + 3 * i)
+        value = strl2llrc(text) if text else None
+        if value is None:
+            return [], f"Filter entry #{n}: Require a valid integer value to compare against\n"
+        filters.append((dt, op, value))
+        i += 1
+    if _arg(args, 3 + 3 * i):
+        return [], f"Detected extra data in filter, {3 + 3 * i + 1}th word of input, after '{_arg(args, 2 + 3 * i)}'\n"
+    return filters, None
+
+
+def _store(table: Any, entry: Any, dt: str, value: int) -> None:
+    """``set table ... data.<type> <value>``: the value as the type stores it (C integer
+    truncation); a rate gets it as its current period's count, with no previous period,
+    so it reads steady for one period then fades out."""
+    from ..sticktable import DATA_TYPES, FreqCtrPeriod
+
+    kind = DATA_TYPES.get(dt)
+    if kind is None or kind == "str":
+        return  # the 2.5 arrays are never stored here; server_key is not an integer
+    if kind == "rate":
+        fc = entry.data.get(dt)
+        if not isinstance(fc, FreqCtrPeriod):
+            fc = FreqCtrPeriod(table.data_types.get(dt, 0))
+            entry.data[dt] = fc
+        fc.start = time.monotonic()
+        fc.prev = 0
+        fc.curr = value & 0xFFFFFFFF
+        return
+    bits, signed = _STORE_WIDTH.get(dt, _UINT32)
+    v = value & ((1 << bits) - 1)
+    if signed and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    entry.data[dt] = v
+
+
+def _entry_line(table: Any, entry: Any) -> str:
+    return table.dump_entry(entry, id(entry)) + "\n"
+
+
+def _table_per_key(ctx: Context, table: Any, action: str, args: list[str]) -> str:
+    """table_process_entry_per_key(): ``<action> table <t> key <k> ...``."""
+    text = _arg(args, 4)
+    if not text:
+        return "Key value expected\n"
+    if table.type not in KEYED_TYPES:
+        return f"{_KEY_VERB[action]} tables of type other than ip, ipv6, string and integer is not supported\n"
+    key, err = cli_table_key(table, text)
+    if err:
+        return err
+    if not ctx.has_level(OPERATOR):
+        return PERMISSION_DENIED
+    if action == "show":
+        e = table.lookup(key)
+        if e is None:
+            return ""
+        return table.header() + "\n" + _entry_line(table, e)
+    if action == "clear":
+        e = table.lookup(key)
+        if e is None:
+            return ""
+        if not table.remove(key):
+            return "Entry currently in use, cannot remove\n"
+        return ""
+    e = table.get_or_create(key)
+    if e is None:
+        return "Unable to allocate a new entry\n"
+    try:
+        i = 5
+        while _arg(args, i):
+            word = args[i]
+            if not word.startswith("data."):
+                return "\"data.<type>\" followed by a value expected\n"
+            dt = _data_type_name(word[5:])
+            if not _data_type_known(dt):
+                return "Unknown data type\n"
+            if dt not in table.data_types:
+                return "Data type not stored in this table\n"
+            vtext = _arg(args, i + 1)
+            value = strl2llrc(vtext) if vtext else None
+            if value is None:
+                return "Require a valid integer value to store\n"
+            _store(table, e, dt, value)
+            i += 2
+    finally:
+        table.touch(e)
+    return ""
+
+
+def _table_walk(ctx: Context, tables: list[Any], target: Any, action: str,
+                filters: list[tuple[str, str, int]]) -> str:
+    """cli_io_handler_table(): the heads (``show``), then, for a named table and a
+    socket bound at operator level or above, its entries: dumped (``show``) or, for the
+    other actions, removed when they match and nobody uses them."""
+    out: list[str] = []
+    show = action == "show"
+    may_dump = ctx.bind_level >= OPERATOR
+    for t in tables:
+        if not t.size:
+            continue
+        if show:
+            out.append(t.header() + "\n")
+            if target is not None and not may_dump:
+                out.append("# contents not dumped due to insufficient privileges\n")
+        if target is None or not may_dump:
+            continue
+        entries = sorted_entries(t)
+        for i, e in enumerate(entries):
+            if filters and not _filter_match(t, e, filters):
+                continue
+            if show:
+                out.append(_entry_line(t, e))
+            # HAProxy 2.6 (and later) tests the *next* entry's reference count before
+            # killing this one, so an entry followed by one in use stays
+            elif not e.use and (i + 1 == len(entries) or not entries[i + 1].use):
+                t.remove(e.key)
+    return "".join(out)
+
+
+def table_request(ctx: Context, action: str, args: list[str]) -> str:
+    """cli_parse_table_req() and what follows, for ``show``/``clear``/``set table``."""
+    tables = getattr(ctx.process, "stick_tables", None) or {}
+    name = _arg(args, 2)
+    if not name:
+        if action != "show":
+            return _ERR_ARGS[action]
+        return _table_walk(ctx, list(reversed(list(tables.values()))), None, action, [])
+    table = tables.get(name)
+    if table is None:
+        return "No such table\n"
+    sub = _arg(args, 3)
+    if sub == "key":
+        return _table_per_key(ctx, table, action, args)
+    if sub.startswith("data."):
+        if action not in ("show", "clear"):
+            return "content-based lookup is only supported with the \"show\" and \"clear\" actions\n"
+        filters, err = _parse_filters(table, args)
+        if err:
+            return err
+        return _table_walk(ctx, [table], table, action, filters)
+    if sub:
+        return _ERR_ARGS[action]
+    # no filter: ``show`` dumps, ``clear`` and (as HAProxy 2.6 does) ``set`` empty the table
+    return _table_walk(ctx, [table], table, action, [])
+
+
+@command("clear table", "clear table <table> [<filter>]*",
+         "remove an entry from a table (filter: data/key)", USER)
+def _clear_table(ctx: Context, args: list[str], payload: str | None) -> str:
+    return table_request(ctx, "clear", args)
+
+
+@command("set table", "set table <table> key <k> [data.* <v>]*",
+         "update or create a table entry's data", USER)
+def _set_table(ctx: Context, args: list[str], payload: str | None) -> str:
+    return table_request(ctx, "set", args)
+
+
+@command("show table", "show table <table> [<filter>]*",
+         "report table usage stats or dump this table's contents (filter: data/key)", USER)
+def _show_table(ctx: Context, args: list[str], payload: str | None) -> str:
+    return table_request(ctx, "show", args)

@@ -36,6 +36,7 @@ KEYWORD_MODULES = (
     "gproxy.http.redirect",
     "gproxy.http.monitor",
     "gproxy.stats.keywords",
+    "gproxy.stickrules",
 )
 
 

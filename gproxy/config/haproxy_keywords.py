@@ -34,7 +34,7 @@ hash-type http-after-response http-check http-error http-request http-response
 http-reuse http-send-name-header id ignore-persist load-server-state-from-file log
 log-format log-format-sd log-tag max-keep-alive-queue maxconn mode monitor
 monitor-uri option persist rate-limit redirect retries retry-on server
-server-state-file-name server-template source stats stick stick-table tcp-check
+server-state-file-name server-template source stats tcp-check
 tcp-request tcp-response timeout transparent unique-id-format unique-id-header
 use_backend use-fcgi-app use-server clitcpka-cnt clitcpka-idle clitcpka-intvl
 srvtcpka-cnt srvtcpka-idle srvtcpka-intvl compression external-check

@@ -294,6 +294,8 @@ class Parser:
         if kw in OTHER_SECTIONS:
             self.section_lines = None
             self.section, self.proxy, self.skip_section = kw, None, True
+            # their names, for references checked after parsing (stick-table ... peers <name>)
+            self.model.__dict__.setdefault("_other_sections", []).append((kw, words[1] if len(words) > 1 else ""))
             self.diag.warning(
                 f"section '{kw}' is not supported by gproxy yet; its lines are ignored until the next section.",
                 file,

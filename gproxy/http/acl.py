@@ -803,6 +803,8 @@ def places_for(proxy: Any, what: str) -> tuple[str, ...]:
         "tcp-request connection": (smp.FE_CON, None),
         "tcp-request session": (smp.FE_SES, None),
         "use_backend": (smp.FE_SET_BCK, None),
+        "stick": (None, smp.BE_SET_SRV),  # stick on|match|store-request (stickrules)
+        "stick store-response": (None, smp.BE_STO_RUL),
     }
     f, b = table[what]
     out = [p for p, ok in ((f, fe), (b, be)) if ok and p is not None]

@@ -42,6 +42,7 @@ import gevent
 from gevent import getcurrent
 from gevent.hub import get_hub
 
+from .. import stickrules
 from ..counters import hrsp_index
 from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
@@ -990,6 +991,10 @@ class HttpConn:
         forced = hooks.cookie_request(bspec.cookie, txn, be) if bspec.cookie is not None else None
         if bspec.cookie is not None:
             sess.term_cookie = hooks.cookie_flags(txn)
+        if be.stick is not None:  # stick rules: after cookie persistence, before balancing
+            stuck, txn.extra["_stick"] = stickrules.request(be.stick, sess, txn, forced)
+            if stuck is not None:
+                forced = stuck
         if forced is None and bspec.options.get("prefer-last-server") and self.last_srv is not None:
             ls = self.last_srv
             if ls.backend is be and ls.usable() and not ls.is_full():
@@ -1141,6 +1146,8 @@ class HttpConn:
         sess.t_response = int((t_rsp - t_sent) * 1000)
         txn.rsp = rsp
         txn.status = status
+        if be.stick is not None:  # the stores, with the server that answered
+            stickrules.commit(be.stick, sess, txn, txn.extra.get("_stick", ()), srv)
         htx_head = _htx_size(rsp.version, str(status), rsp.reason, rsp.headers.items) if logging else 0
         cfg = self.cfg
         if cfg.caps:

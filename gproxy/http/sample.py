@@ -315,13 +315,16 @@ FE_HRQ = "frontend http-request header rule"
 FE_SET_BCK = "frontend use-backend rule"
 BE_REQ_CNT = "backend tcp-request content rule"
 BE_HRQ = "backend http-request header rule"
+BE_SET_SRV = "backend use-server, balance or stick-match rule"
 BE_HRS = "backend http-response header rule"
+BE_STO_RUL = "backend stick-store rule"
 FE_HRS = "frontend http-response header rule"
 LOGS = "logs"
-PLACES = (FE_CON, FE_SES, FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ, BE_HRS, FE_HRS, LOGS)
-_REQ_PLACES = frozenset((FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ))
-_RES_PLACES = frozenset((BE_HRS, FE_HRS, LOGS))
-_BE_PLACES = frozenset((BE_REQ_CNT, BE_HRQ, BE_HRS, FE_HRS, LOGS))
+PLACES = (FE_CON, FE_SES, FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ, BE_SET_SRV, BE_HRS, BE_STO_RUL, FE_HRS,
+          LOGS)
+_REQ_PLACES = frozenset((FE_REQ_CNT, FE_HRQ, FE_SET_BCK, BE_REQ_CNT, BE_HRQ, BE_SET_SRV))
+_RES_PLACES = frozenset((BE_HRS, BE_STO_RUL, FE_HRS, LOGS))
+_BE_PLACES = frozenset((BE_REQ_CNT, BE_HRQ, BE_SET_SRV, BE_HRS, BE_STO_RUL, FE_HRS, LOGS))
 #: fetch source -> (name used in messages, places where it may be used)
 SOURCES: dict[str, tuple[str, frozenset[str]]] = {
     "internal": ("internal state", frozenset(PLACES)),
@@ -335,7 +338,7 @@ SOURCES: dict[str, tuple[str, frozenset[str]]] = {
     "hrqrs": ("HTTP request headers,HTTP response headers", (_REQ_PLACES | _RES_PLACES) - {LOGS}),
     "bkend": ("backend", _BE_PLACES),
     "l6req": ("request buffer", _REQ_PLACES),
-    "l6res": ("response buffer", frozenset((BE_HRS, FE_HRS))),
+    "l6res": ("response buffer", frozenset((BE_HRS, BE_STO_RUL, FE_HRS))),
 }
 
 

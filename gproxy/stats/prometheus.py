@@ -20,7 +20,8 @@ Behaviour follows ``addons/promex/service-prometheus.c`` of HAProxy 2.6 as shipp
 Debian (2.6.12, which also carries 2.8's ``agg_server_status``/``agg_check_status``):
 
 * scopes in order ``global`` (``haproxy_process_*``), ``frontend``, ``listener``,
-  ``backend``, ``server``, ``sticktable`` (always empty here: no stick tables);
+  ``backend``, ``server``, ``sticktable`` (``size`` and ``used`` of each stick table,
+  labels ``{name,type}``, tables in the reverse of their declaration order as HAProxy);
 * disabled proxies are skipped; listeners only appear with ``option socket-stats``;
 * HTTP-only metrics (``http_responses_total``, ``http_requests_total``, compression,
   cache, ``intercepted_requests_total``, ``http_requests_rate_max``) skip non-HTTP proxies;
@@ -283,6 +284,8 @@ def metric_names() -> dict[str, str]:
         for m in ST_METRICS:
             if m.objs & bit:
                 out[f"haproxy_{scope}_{m.name}"] = m.type
+    for name, typ, _desc in STICKTABLE_METRICS:
+        out[f"haproxy_sticktable_{name}"] = typ
     return out
 
 
@@ -373,7 +376,27 @@ def families(process: Any, scopes: Iterable[str] = SCOPES, no_maint: bool = Fals
         for scope, bit in (("frontend", FE), ("listener", LI), ("backend", BE), ("server", SRV)):
             if scope in scopes:
                 yield from _st_families(columns, scope, bit, objs[bit], no_maint and bit == SRV)
-    # "sticktable": gproxy has no stick tables, so the scope is always empty
+    if "sticktable" in scopes:
+        yield from _sticktable_families(process)
+
+
+#: promex_sticktable_metrics of HAProxy 2.6: (name, type, HELP text)
+STICKTABLE_METRICS = (
+    ("size", GAUGE, "Stick table size."),
+    ("used", GAUGE, "Number of entries used in this stick table."),
+)
+
+
+def _sticktable_families(process: Any) -> Iterator[Family]:
+    """``haproxy_sticktable_size``/``_used`` per table, in HAProxy's list order (the
+    reverse of declaration order, as ``show table``); tables of size 0 are skipped."""
+    tables = [t for t in reversed(list((getattr(process, "stick_tables", None) or {}).values())) if t.size]
+    if not tables:
+        return
+    labels = [f'name="{_esc_label(t.name)}",type="{_esc_label(t.type)}"' for t in tables]
+    for name, typ, desc in STICKTABLE_METRICS:
+        yield Family("haproxy_sticktable_" + name, desc, typ,
+                     [(lab, int(getattr(t, name))) for t, lab in zip(tables, labels, strict=True)])
 
 
 def _objects(columns: Any, process: Any) -> dict[int, list[tuple[Any, str]]]:

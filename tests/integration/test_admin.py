@@ -52,6 +52,7 @@ HELP_TRAILER = (
 #: HAProxy 2.6.12's help lines for the commands gproxy implements
 HELP_LINES = [
     "  clear counters [all]                    : clear max statistics counters (or all counters)",
+    "  clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)",
     "  disable frontend <frontend>             : temporarily disable specific frontend",
     "  disable health                          : disable health checks",
     "  disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)",
@@ -64,6 +65,7 @@ HELP_LINES = [
     "  set maxconn global <value>              : change the per-process maxconn setting",
     "  set maxconn server <bk>/<srv>           : change a server's maxconn setting",
     "  set server <bk>/<srv> [opts]            : change a server's state, weight, address or ssl",
+    "  set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
     "  set timeout [cli] <delay>               : change a timeout setting",
     "  set weight <bk>/<srv>  (DEPRECATED)     : change a server's weight (use 'set server' instead)",
     "  show backend                            : list backends in the current running config",
@@ -72,6 +74,8 @@ HELP_LINES = [
     "  show servers state [<backend>]          : dump volatile server information (all or for a single backend)",
     "  show sess [id]                          : report the list of current sessions or dump this exact session",
     "  show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server",
+    ("  show table <table> [<filter>]*          : report table usage stats or dump this table's contents "
+     "(filter: data/key)"),
     "  show version                            : show version of the current process",
     "  shutdown frontend <frontend>            : stop a specific frontend",
     "  shutdown session [id]                   : kill a specific session",

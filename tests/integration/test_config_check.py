@@ -263,6 +263,7 @@ def test_corpus_same_as_haproxy(entry):
 #: the alerts HAProxy prints without a file:line (cross-section checks and summaries)
 FILELESS_ALERTS = re.compile(
     r"Proxy '[^']*': (unable to find required|loop detected)|tries to use incompatible|"
+    r"Proxy '[^']*': (unable to find (stick-table|store table|sync peers) '|type of fetch not usable with)|"
     r"^Error\(s\) found in configuration file : |^Fatal errors found in configuration\.$|"
     r"^Cannot open configuration file|^Failed to initialize server\(s\) addr\.$|"
     r"^Some warnings were found and 'zero-warning' is set\. Aborting\.$|"
