@@ -28,45 +28,88 @@ _monotonic = time.monotonic
 
 
 class FreqCtr:
-    """Events per second over the current and previous second (HAProxy freq_ctr)."""
+    """Events per second over the current and previous period (HAProxy freq_ctr, 1 s).
 
-    __slots__ = ("curr", "curr_sec", "max", "prev")
+    As in HAProxy, a period starts with the first event after an idle time (two periods
+    without events), not on a wall-clock second, and only events rotate the periods;
+    reads compute what a rotation would give (``freq_ctr_total``)."""
+
+    __slots__ = ("curr", "max", "prev", "start")
 
     def __init__(self) -> None:
-        self.curr_sec = int(time.monotonic())
+        self.start = -1e9  # far past: the first event opens a period
         self.curr = 0
         self.prev = 0
         self.max = 0
 
-    def _rotate(self, now: int) -> None:
-        if now != self.curr_sec:
-            self.prev = self.curr if now == self.curr_sec + 1 else 0
-            self.curr = 0
-            self.curr_sec = now
+    def _rotate(self, t: float) -> None:
+        self.prev = self.curr
+        self.curr = 0
+        self.start += 1.0
+        if t - self.start >= 1.0:  # missed at least two periods
+            self.prev = 0
+            self.start = t
 
     def add(self, n: int = 1) -> None:
         # hot path (once per request or connection): one clock read, rate() inlined
         t = _monotonic()
-        now = int(t)
-        if now != self.curr_sec:
-            self._rotate(now)
+        if t - self.start >= 1.0:
+            self._rotate(t)
         curr = self.curr + n
         self.curr = curr
-        r = curr + self.prev * (1.0 - (t - now))
+        r = curr + self.prev * (1.0 - (t - self.start))
         if r > self.max:  # max is an int: the same test as int(r) > max, one call fewer
             self.max = int(r)
 
+    def _total_ms(self, t: float, flapping: bool = False) -> int:
+        """``freq_ctr_total(ctr, 1000, pend)``: past x ms left in the period + curr x 1000
+        (``flapping``: pend < 0, at very low rates the past count alone, x 1000)."""
+        remain = self.start + 1.0 - t
+        curr, past = self.curr, self.prev
+        if remain < 0:
+            remain += 1.0
+            past = curr if remain >= 0 else 0
+            curr = 0
+        if flapping and not curr and past <= 1:
+            return past * 1000
+        return past * int(remain * 1000) + curr * 1000
+
     def rate(self) -> int:
         """Events over the last second, interpolated like HAProxy's read_freq_ctr()."""
-        t = time.monotonic()
-        now = int(t)
-        if now != self.curr_sec:
-            self._rotate(now)
-        frac = t - now
-        return int(self.curr + self.prev * (1.0 - frac))
+        return self._total_ms(_monotonic(), True) // 1000
 
     def clear_max(self) -> None:
         self.max = 0
+
+    # ---- rate limits (HAProxy freq_ctr_remain / next_event_delay) ----
+    def remain(self, freq: int) -> int:
+        """Events that may still happen now without exceeding ``freq`` per second
+        (``freq_ctr_remain``): 0 when the limit is reached."""
+        avg = self._total_ms(_monotonic()) // 1000
+        return freq - avg if avg < freq else 0
+
+    def next_event_delay(self, freq: int) -> float:
+        """Seconds until ``remain(freq)`` becomes non-zero (0.0 if it is already).
+
+        HAProxy's ``next_event_delay`` answers "at least 1 ms" while the current period
+        is full and its task polls every millisecond; here the moment the counter allows
+        the next event is computed from the same arithmetic (the previous period's count
+        weighs the part of the period that is left), so a limited listener wakes once."""
+        t = _monotonic()
+        if self._total_ms(t) < freq * 1000:
+            return 0.0
+        frac = t - self.start
+        prev, curr = self.prev, self.curr
+        if frac >= 1.0:  # a rotation is due: read as it would be
+            frac -= 1.0
+            prev, curr = curr, 0
+        if curr < freq and prev:
+            # this period: prev * (1 - f) + curr < freq once f > 1 - (freq - curr) / prev
+            at = 1.0 - (freq - curr) / prev
+            return max(at - frac, 0.0) + 0.002
+        # next period: prev' = curr, curr' = 0, allowed once f' > 1 - freq / curr
+        at = 1.0 - freq / curr if curr > freq else 0.0
+        return (1.0 - frac) + at + 0.002
 
 
 class SwAvg:

@@ -1,9 +1,11 @@
 """Frontends: listeners, connection limits and the choice of backend.
 
-Owns the frontend-side keywords (``maxconn``, ``backlog``, ``default_backend``,
-``use_backend``) and, at run time, the frontend's counters, the per-frontend and
-process-wide connection limits (listeners stop accepting when full and resume when a
-session ends), and the hand-off of each accepted connection to a session greenlet.
+Owns the frontend-side keywords (``maxconn``, ``backlog``, ``rate-limit sessions``,
+``default_backend``, ``use_backend``) and, at run time, the frontend's counters, the
+per-frontend and process-wide connection limits (listeners stop accepting when full and
+resume when a session ends), the session rate limits (``rate_budget``: listeners stop
+accepting until the frequency counter allows the next session), and the hand-off of
+each accepted connection to a session greenlet.
 
 Session greenlets are reused: one whose session ended parks in a small pool and takes
 the next accepted connection, which saves creating a greenlet and its Python frame
@@ -12,6 +14,7 @@ stack (an mmap/munmap pair) per connection.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -22,7 +25,7 @@ from greenlet import greenlet as _greenlet
 from .config.model import Proxy, UseBackend
 from .counters import FreqCtr, new_hrsp
 from .proxy import lenient_int_arg
-from .registry import FE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
+from .registry import FE_SIDE, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 
 kw = SECTION_KEYWORDS.register
 
@@ -35,6 +38,48 @@ def _maxconn(ctx: KwCtx, args: list[str]) -> None:
 @kw("backlog", FE_SIDE, "<conns>", "listen backlog")
 def _backlog(ctx: KwCtx, args: list[str]) -> None:
     ctx.proxy.backlog = lenient_int_arg(ctx, args)
+
+
+_STRTOUL = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def c_strtoul_u32(text: str) -> tuple[int, str]:
+    """C ``strtoul(text, &end, 0)`` stored in an ``unsigned int``: (value, text from ``end``)."""
+    m = _STRTOUL.match(text)
+    if not m:
+        return 0, text
+    sign, digits = m.groups()
+    v = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits, 8) if digits[0] == "0" else int(digits)
+    v = min(v, (1 << 64) - 1)  # ULONG_MAX on overflow
+    if sign == "-":
+        v = -v
+    return v & 0xFFFFFFFF, text[m.end() :]
+
+
+@kw("rate-limit", PROXY_SECTIONS, "sessions <rate>", "max new sessions accepted per second on the frontend (0: no limit)")
+def _rate_limit(ctx: KwCtx, args: list[str]) -> None:
+    """HAProxy's proxy_parse_rate_limit(): errors first, then the capability warning,
+    then 'overwriting' when the value differs from the one inherited from defaults."""
+    what = args[0] if args else ""
+    if what != "sessions":
+        raise ConfigError(f"'rate-limit' only supports 'sessions' (got '{what}')")
+    text = args[1] if len(args) > 1 else ""
+    if not text:
+        raise ConfigError("'rate-limit sessions' expects expects an integer value (in sessions/second)")
+    val, rest = c_strtoul_u32(text)
+    if rest:
+        raise ConfigError(f"'rate-limit sessions' : unexpected character '{rest[0]}' in integer value '{text}'")
+    p = ctx.proxy
+    if p.kind == "backend":
+        ctx.warn(f"rate-limit sessions will be ignored because backend '{p.name}' has no frontend capability")
+    elif p.kind != "defaults":
+        # in a defaults section HAProxy compares the section with itself: never a warning
+        mark = p.extra.get("rate_limit_inherited")
+        if mark is None or mark[0] != id(p):  # first line of this proxy: the value is the inherited one
+            mark = p.extra["rate_limit_inherited"] = (id(p), p.rate_limit)
+        if p.rate_limit != mark[1]:
+            ctx.warn("overwriting rate-limit sessions which was already specified")
+    p.rate_limit = val
 
 
 @kw("default_backend", FE_SIDE, "<backend>", "backend used when no use_backend rule matches")
@@ -73,6 +118,7 @@ class Frontend:
         self.full_listeners: set[Any] = set()
         self.maxconn = spec.maxconn or process.maxconn
         self.backlog = spec.backlog
+        self.rate_limit = spec.rate_limit  # 'rate-limit sessions' (stats column rate_lim)
         self.default_backend: Any = None
         self.switching: list[tuple[Any, list[str]]] = []  # (backend, condition)
         self.logger: Any = None
@@ -107,6 +153,23 @@ class Frontend:
         if self.cur_conn >= self.maxconn:
             return False
         return self.process.may_accept()
+
+    def rate_budget(self, listener: Any) -> int:
+        """How many connections ``listener`` may accept now under the session rate limits
+        (HAProxy listener_accept(): global ``maxsessrate``, ``maxconnrate``, then the
+        frontend's ``rate-limit sessions``).  At 0 the listener is already limited: it
+        resumes when the counter that refused allows the next session."""
+        proc = self.process
+        budget = 64
+        for ctr, lim in ((proc.sess_rate, proc.sps_lim), (proc.conn_rate, proc.cps_lim), (self.sess_rate, self.rate_limit)):
+            if lim:
+                n = ctr.remain(lim)
+                if not n:
+                    listener.limit(ctr.next_event_delay(lim))
+                    return 0
+                if n < budget:
+                    budget = n
+        return budget
 
     def accepted(self, listener: Any, conn: Any, addr: Any) -> None:
         self.cur_conn += 1

@@ -3,8 +3,9 @@
 Owns the ``bind`` line (its address forms and the parameters registered in
 ``BIND_KEYWORDS``) and, at run time, the listening socket: binding (TCP v4/v6, unix
 sockets with mode/owner, inherited ``fd@N``), accepting from a hub io watcher in batches,
-and stopping accept while the frontend or the process is full (state ``FULL``) or while
-paused (``WAITING``, SIGTTOU).
+stopping accept while the frontend or the process is full (state ``FULL``), while
+paused (``WAITING``, SIGTTOU), or until a session rate limit allows the next session
+(``LIMITED``, a timer resumes it: ``rate-limit sessions``, ``maxsessrate``, ``maxconnrate``).
 """
 
 from __future__ import annotations
@@ -224,6 +225,7 @@ def _atol_arg(text: str, kw: str, rule: str) -> int:
 
 READ = 1
 OPEN, WAITING, FULL = "OPEN", "WAITING", "FULL"
+LIMITED = "LIMITED"  # held back by a session rate limit until its timer fires (HAProxy LI_LIMITED)
 
 
 class Listener:
@@ -250,6 +252,7 @@ class Listener:
         self.family = socket.AF_INET
         self.backlog = 0
         self.unlistened = False  # paused with shutdown(SHUT_RD): listen() again on resume
+        self.limit_timer: Any = None  # rate limit reached: resumes accept when it fires
 
     def describe(self) -> str:
         a = self.address
@@ -352,6 +355,10 @@ class Listener:
         self.resume()
 
     def close(self) -> None:
+        if self.limit_timer is not None:
+            self.limit_timer.stop()
+            self.limit_timer.close()
+            self.limit_timer = None
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher.close()
@@ -372,10 +379,32 @@ class Listener:
     def full(self) -> bool:
         return bool(self.maxconn) and self.cur_conn >= self.maxconn
 
+    def limit(self, delay: float) -> None:
+        """A rate limit is reached (``rate-limit sessions``, ``maxsessrate``,
+        ``maxconnrate``): stop accepting for ``delay`` seconds, when the frequency
+        counter allows the next session (HAProxy's LI_LIMITED, shown as WAITING).
+        Connections wait in the kernel's backlog meanwhile; none is refused."""
+        self.stop_accepting(LIMITED)
+        old = self.limit_timer
+        if old is not None:
+            old.stop()
+            old.close()
+        t = self.limit_timer = get_hub().loop.timer(delay)
+        t.start(self._unlimit)
+
+    def _unlimit(self) -> None:
+        if self.state == LIMITED and self.sock is not None:
+            self.resume()
+
     def _accept(self) -> None:
         fe = self.frontend
         raw = self.raw
-        for _ in range(64):
+        budget = 64
+        if fe.rate_limit or fe.process.sps_lim or fe.process.cps_lim:
+            budget = fe.rate_budget(self)
+            if not budget:
+                return
+        for _ in range(budget):
             if self.full():
                 self.stop_accepting(FULL)
                 return

@@ -49,6 +49,18 @@ def _maxconn(ctx: KwCtx, args: list[str]) -> None:
     ctx.glob.maxconn = c_atoi(text)  # atol(): 'maxconn abc' is 0 (automatic), as in HAProxy
 
 
+@kw("maxconnrate", G, "<number>", "max new connections accepted per second by the process (0: no limit)")
+def _maxconnrate(ctx: KwCtx, args: list[str]) -> None:
+    text = _global_value(ctx, args, bool(ctx.glob.maxconnrate), "an integer argument")
+    ctx.glob.maxconnrate = c_atoi(text)
+
+
+@kw("maxsessrate", G, "<number>", "max new sessions accepted per second by the process (0: no limit)")
+def _maxsessrate(ctx: KwCtx, args: list[str]) -> None:
+    text = _global_value(ctx, args, bool(ctx.glob.maxsessrate), "an integer argument")
+    ctx.glob.maxsessrate = c_atoi(text)
+
+
 @kw("daemon", G, "", "fork into the background")
 def _daemon(ctx: KwCtx, args: list[str]) -> None:
     no_args(ctx, args)
@@ -189,7 +201,7 @@ SECTION_KEYWORDS.ignore(
      "ssl-default-bind-ciphers", "ssl-default-bind-ciphersuites", "ssl-default-bind-options",
      "ssl-default-server-ciphers", "ssl-default-server-ciphersuites", "ssl-default-server-options",
      "ssl-dh-param-file", "ca-base", "crt-base", "ssl-server-verify", "spread-checks", "max-spread-checks",
-     "maxsslconn", "maxconnrate", "maxsessrate", "maxpipes", "noepoll", "nosplice", "noreuseport",
+     "maxsslconn", "maxpipes", "noepoll", "nosplice", "noreuseport",
      "localpeer", "setenv", "presetenv", "unsetenv", "resetenv", "busy-polling",
      "lua-load", "set-var", "unix-bind", "strict-limits", "insecure-fork-wanted",
      "server-state-file", "server-state-base", "grace", "expose-experimental-directives", "set-dumpable"],

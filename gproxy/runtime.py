@@ -20,6 +20,7 @@ from . import log as logmod
 from . import stickrules
 from .backend import Backend
 from .config.model import Model
+from .counters import FreqCtr
 from .diag import Diagnostics
 from .frontend import Frontend
 from .http.h1 import HttpSessions
@@ -106,6 +107,11 @@ class Process:
         self.actconn = 0
         self.cum_conn = 0
         self.max_conn_seen = 0
+        # global maxconnrate / maxsessrate (HAProxy cps_lim / sps_lim; 'set rate-limit ... global')
+        self.cps_lim = g.maxconnrate
+        self.sps_lim = g.maxsessrate
+        self.conn_rate = FreqCtr()
+        self.sess_rate = FreqCtr()
         self.frontends: list[Frontend] = []
         self.backends: list[Backend] = []
         self.listeners: list[Listener] = []
@@ -125,6 +131,8 @@ class Process:
         return self.actconn < self.maxconn
 
     def conn_started(self) -> None:
+        self.conn_rate.add()
+        self.sess_rate.add()
         self.actconn += 1
         self.cum_conn += 1
         self.max_conn_seen = max(self.max_conn_seen, self.actconn)

@@ -1096,6 +1096,40 @@ def _set_maxconn_global(ctx: Context, args: list[str], payload: str | None) -> s
     return ""
 
 
+_RATE_LIMIT_USAGE = (
+    "'set rate-limit' only supports :\n"
+    "   - 'connections global' to set the per-process maximum connection rate\n"
+    "   - 'sessions global' to set the per-process maximum session rate\n"
+    "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n"
+)
+
+
+@command("set rate-limit", "set rate-limit <setting> <value>", "change a rate limiting value", ADMIN)
+def _set_rate_limit(ctx: Context, args: list[str], payload: str | None) -> str:
+    """HAProxy's cli_parse_set_ratelimit (gproxy has no SSL: no 'ssl-sessions'; the
+    compression rate is accepted and has nothing to limit)."""
+    what, scope = _arg(args, 2), _arg(args, 3)
+    if scope != "global" or what not in ("connections", "sessions", "http-compression"):
+        return _RATE_LIMIT_USAGE
+    text = _arg(args, 4)
+    if not text:
+        return "Expects an integer value.\n"
+    v = atoi(text)
+    if v < 0:
+        return "Value out of range.\n"
+    proc = ctx.process
+    if what == "connections":
+        proc.cps_lim = v
+    elif what == "sessions":
+        proc.sps_lim = v
+    # dequeue_all_listeners(): limited listeners try again (and wait again if still limited)
+    for fe in proc.frontends:
+        for li in fe.listeners:
+            if li.state == "LIMITED":
+                li.resume()
+    return ""
+
+
 def _li_ready(fe: Any) -> bool:
     return any(li.sock is not None and not li.paused for li in fe.listeners)
 

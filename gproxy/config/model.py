@@ -35,6 +35,8 @@ class LogTarget:
 @dataclass
 class Global:
     maxconn: int | None = None
+    maxconnrate: int = 0  # global.cps_lim: new connections per second, 0 = none
+    maxsessrate: int = 0  # global.sps_lim: new sessions per second, 0 = none
     daemon: bool = False
     pidfile: str | None = None
     user: str | None = None
@@ -177,7 +179,9 @@ class Proxy:
     balance: tuple[str, ...] = ("roundrobin",)
     balance_set: bool = False
     hash_type: tuple[str, str, bool] = ("map-based", "sdbm", False)
+    hash_balance_factor: int = 0  # bounded-load consistent hashing (x 100), 0 = off
     maxconn: int = 0
+    rate_limit: int = 0  # 'rate-limit sessions': new sessions per second, 0 = none
     backlog: int = 0
     fullconn: int = 0
     timeouts: dict[str, int] = field(default_factory=dict)

@@ -15,6 +15,10 @@ Owns, bit for bit as HAProxy 2.6 computes them (``src/hash.c``, ``full_hash`` in
   ``uri``, ``url_param``, ``hdr``...): a subclass only says how to get the 32-bit hash
   from the request (``hash_of``), or None when the key is missing (round-robin fall-back).
 
+``hash-balance-factor`` (consistent hashing with bounded loads) is ``chash_eligible``:
+HAProxy's ``chash_server_is_eligible`` arithmetic; a ring lookup skips the servers it
+refuses and walks on to the next point.
+
 Where HAProxy would queue a session on the hashed server because it is full, a lookup
 here returns None instead: the session waits in the backend queue, and picking again
 once a slot frees lands on the same server.
@@ -208,6 +212,23 @@ class ServerMap:
 # -------------------------------------------------------------------- consistent ring
 
 
+def chash_eligible(served: int, weight: int, cumulative: int, be_served: int, tot_weight: int, factor: int) -> bool:
+    """HAProxy's ``chash_server_is_eligible`` (bounded loads, ``hash-balance-factor``).
+
+    The backend has ``(be_served + 1) * factor / 100`` slots, rounded up (its current
+    sessions plus the one being placed, times the factor); each unit of weight gets a
+    whole number of them, the rest goes to servers in proportion to their weight (by
+    their position ``cumulative`` in the group's total ``tot_weight``), and no server
+    gets none.  A server is eligible while it serves fewer sessions than its slots.
+    Weights are the effective ones (user weight x 16).
+    """
+    tot_slots = ((be_served + 1) * factor + 99) // 100
+    per_weight, rem = divmod(tot_slots, tot_weight)
+    slots = weight * per_weight + ((cumulative + weight) * rem) // tot_weight - (cumulative * rem) // tot_weight
+    return served < (slots or 1)
+
+
+
 class _Node:
     """One point of a server on the ring."""
 
@@ -316,8 +337,10 @@ class ChashTable:
             if n != ch.now:
                 ch.set_count(n)
 
-    def get_hash(self, ring: _Ring, h: int, avoid: Server | None) -> Server | None:
-        """Server of the point nearest to ``h`` (previous one on a tie), skipping ``avoid``."""
+    def get_hash(self, ring: _Ring, h: int, avoid: Server | None,
+                 eligible: Callable[[Server], bool] | None = None) -> Server | None:
+        """Server of the point nearest to ``h`` (previous one on a tie), walking on past
+        ``avoid`` and past the servers ``eligible`` refuses (``hash-balance-factor``)."""
         keys = ring.keys
         n = len(keys)
         if not n:
@@ -331,7 +354,7 @@ class ChashTable:
         nodes = ring.nodes
         srv = nodes[i].srv
         loop = 0
-        while srv is avoid:
+        while srv is avoid or (eligible is not None and not eligible(srv)):
             i += 1
             if i == n:
                 i = 0
@@ -401,6 +424,11 @@ class HashBalancer(Balancer):
         self._gcd_done = False
         self._ring: _Ring | None = None
         self._fbck: Server | None = None
+        spec = getattr(backend, "spec", None)
+        #: hash-balance-factor (bounded loads), consistent hashing only; 0 = off
+        self.balance_factor = int(getattr(spec, "hash_balance_factor", 0) or 0) if self.consistent else 0
+        self._cumulative: dict[Server, int] = {}  # weight of the group's servers before each one
+        self._tot_weight = 0
 
     # subclasses: the final 32-bit key, or None when the request does not carry it
     def hash_of(self, ctx: PickCtx) -> int | None:  # pragma: no cover - abstract
@@ -411,6 +439,8 @@ class HashBalancer(Balancer):
         self._fbck = None
         if self.consistent:
             self.chash.sync(servers, _chash_points)
+            if self.balance_factor:
+                self._recount(servers)
             if not self.using_backup:
                 self._ring = self.chash.act
             elif self.backend.allbackups:
@@ -424,12 +454,44 @@ class HashBalancer(Balancer):
                 self._gcd_done = True
             self.map.rebuild(self.servers)
 
+    def _recount(self, servers: list[Server]) -> None:
+        """HAProxy's recount_servers()/update_backend_weight() for bounded loads: each
+        usable server's ``cumulative_weight`` within its group (active or backup, in
+        declaration order) and the total weight of the group in use."""
+        cum: dict[Server, int] = {}
+        tot_act = tot_bck = 0
+        for s in servers:
+            if not s.usable():
+                continue
+            w = _chash_points(s)
+            if s.backup:
+                cum[s] = tot_bck
+                tot_bck += w
+            else:
+                cum[s] = tot_act
+                tot_act += w
+        self._cumulative = cum
+        self._tot_weight = tot_act if not self.using_backup else tot_bck
+
+    def eligibility(self) -> Callable[[Server], bool] | None:
+        """``chash_server_is_eligible`` for this pick: may a server take one more
+        session under the backend's ``hash-balance-factor``?  None when off."""
+        tot = self._tot_weight
+        if not self.balance_factor or not tot:
+            return None
+        be_served = sum(x.cur_sess for x in self.backend.servers)  # HAProxy's px->served
+        cum = self._cumulative
+        factor = self.balance_factor
+        return lambda s: chash_eligible(s.cur_sess, _chash_points(s), cum.get(s, 0), be_served, tot, factor)
+
     def lookup(self, h: int, avoid: Server | None) -> Server | None:
         """The server for 32-bit key ``h`` in the current table."""
         if self._fbck is not None:
             return self._fbck
         if self.consistent:
-            return self.chash.get_hash(self._ring, h, avoid) if self._ring is not None else None
+            if self._ring is None:
+                return None
+            return self.chash.get_hash(self._ring, h, avoid, self.eligibility())
         return self.map.get_hash(h)
 
     def fallback(self, avoid: Server | None) -> Server | None:

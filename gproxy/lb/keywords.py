@@ -1,4 +1,4 @@
-"""Configuration keywords ``balance`` and ``hash-type`` (defaults, backend, listen).
+"""Configuration keywords ``balance``, ``hash-type`` and ``hash-balance-factor``.
 
 Owns parsing and checking their arguments with HAProxy 2.6's exact alert texts
 (``backend_parse_balance`` in ``backend.c``, ``hash-type`` in ``cfgparse-listen.c``) and
@@ -6,7 +6,8 @@ writing the result to the Model: ``proxy.balance`` is ``(algorithm, *args)`` wit
 algorithm under its registered name (``random(3)`` -> ``('random', '3')``,
 ``hdr(Host) use_domain_only`` -> ``('hdr', 'Host', 'use_domain_only')``,
 ``rdp-cookie`` -> ``('rdp-cookie', 'mstshash')``), ``proxy.balance_set`` is True, and
-``proxy.hash_type`` is ``(map-based|consistent, sdbm|djb2|wt6|crc32, avalanche)``.
+``proxy.hash_type`` is ``(map-based|consistent, sdbm|djb2|wt6|crc32, avalanche)``,
+``proxy.hash_balance_factor`` the bounded-load factor (0: off).
 ``tcp_mode_fallback`` is the post-parse check HAProxy makes for layer-7 hashes in a
 ``mode tcp`` proxy.  Writes to the Model only.
 """
@@ -16,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..registry import BE_SIDE, SECTION_KEYWORDS, ConfigError, KwCtx
+from ..config.values import c_atoi
+from ..registry import BE_SIDE, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 
 ALGOS_TEXT = (
     "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', "
@@ -161,6 +163,23 @@ def _balance(ctx: KwCtx, args: list[str]) -> None:
 )
 def _hash_type(ctx: KwCtx, args: list[str]) -> None:
     ctx.proxy.hash_type = parse_hash_type(args)
+
+
+# HAProxy parses it in every proxy section, frontends included, without a capability warning
+@SECTION_KEYWORDS.register(
+    "hash-balance-factor",
+    PROXY_SECTIONS,
+    "<factor>",
+    "consistent hashing with bounded loads: a server takes at most <factor>% of the average load (0: off, else > 100)",
+)
+def _hash_balance_factor(ctx: KwCtx, args: list[str]) -> None:
+    text = args[0] if args else ""
+    if not text:
+        raise ConfigError("'hash-balance-factor' expects an integer argument.")
+    val = c_atoi(text)  # atol() into an int: 'abc' is 0, extra words are not looked at
+    if val != 0 and val <= 100:
+        raise ConfigError("'hash-balance-factor' must be 0 or greater than 100.")
+    ctx.proxy.hash_balance_factor = val
 
 
 def tcp_mode_fallback(proxy: Any) -> str | None:

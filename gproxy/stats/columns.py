@@ -173,10 +173,11 @@ def fe_status(fe: Any) -> str:
 
 def li_status(li: Any) -> str:
     """HAProxy's get_li_status(): ``FULL`` at the listener's own maxconn, ``WAITING`` while
-    held back by the frontend or process limit, else ``OPEN`` (also while paused)."""
+    held back by the frontend or process limit or a session rate limit, else ``OPEN``
+    (also while paused)."""
     if li.maxconn and li.cur_conn >= li.maxconn:
         return "FULL"
-    if li.state == "FULL":
+    if li.state in ("FULL", "LIMITED"):
         return "WAITING"
     return "OPEN"
 

@@ -64,6 +64,7 @@ HELP_LINES = [
     "  set maxconn frontend <frontend> <value> : change a frontend's maxconn setting",
     "  set maxconn global <value>              : change the per-process maxconn setting",
     "  set maxconn server <bk>/<srv>           : change a server's maxconn setting",
+    "  set rate-limit <setting> <value>        : change a rate limiting value",
     "  set server <bk>/<srv> [opts]            : change a server's state, weight, address or ssl",
     "  set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
     "  set timeout [cli] <delay>               : change a timeout setting",
