@@ -254,6 +254,7 @@ class Backend:
         self.ramping: set[Server] = set()
         self.logger: Any = None
         self.stick: Any = None  # stickrules.StickRules when the backend has stick rules
+        self.persist: Any = None  # persist.Persist with use-server/force-persist/ignore-persist rules
         self.had_servers = False
         self.no_server_logged = False
         # counters

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from . import log as logmod
-from . import stickrules
+from . import persist, stickrules
 from .backend import Backend
 from .config.model import Model
 from .counters import FreqCtr
@@ -209,6 +209,7 @@ def build(model: Model, diag: Diagnostics | None = None, quiet: bool = False) ->
             if be is not None:
                 fe.default_backend = be
     stickrules.build(proc, model, backends)
+    persist.build(model, backends)
     for fe in proc.frontends:
         name = fe.spec.default_backend
         if name and name in backends:

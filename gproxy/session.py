@@ -57,6 +57,7 @@ class Session:
         "srv_queue",
         "srvconn",
         "status",
+        "stkctr",
         "t_active",
         "t_connect",
         "t_handshake",
@@ -122,6 +123,8 @@ class Session:
         # (cli_ip, cli_port, fe_ip, fe_port) before an http-request set-src/set-dst of
         # the current request (gproxy.http.rules): the next request starts from them again
         self.addr0 = None
+        # tracked stick counters (gproxy.stkctr.Trackers), None while nothing is tracked
+        self.stkctr = None
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.accept_mono) * 1000)

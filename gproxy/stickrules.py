@@ -406,10 +406,12 @@ def _target(st: StickRules, t: StickTable, e: Any) -> Any:
     return st.by_id.get(sid) if sid is not None else None
 
 
-def request(st: StickRules, sess: Any, txn: Any, assigned: Any) -> tuple[Any, list[tuple[StickTable, Any]]]:
+def request(st: StickRules, sess: Any, txn: Any, assigned: Any,
+            force: int = 0) -> tuple[Any, list[tuple[StickTable, Any]]]:
     """process_sticking_rules(): the server a matching entry names (None: none, or
     ``assigned`` is already set), and the (table, key) pairs to store once the server
-    is known."""
+    is known.  A stopped server is used with ``option persist`` or ``force``
+    (force-persist matched); ignore-persist does not apply to stick rules."""
     pending: list[tuple[StickTable, Any]] = []
     chosen = assigned
     for flags, t, expr, cond in st.req:
@@ -425,7 +427,7 @@ def request(st: StickRules, sess: Any, txn: Any, assigned: Any) -> tuple[Any, li
             if e is not None:
                 if chosen is None:
                     srv = _target(st, t, e)
-                    if srv is not None and (srv.running or st.persist):
+                    if srv is not None and (srv.running or st.persist or force):
                         chosen = srv
                 t.touch(e)
         if flags & STORE and len(pending) < _MAX_STORES and _room(t, key):

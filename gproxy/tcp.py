@@ -33,7 +33,7 @@ from gevent.hub import Waiter, get_hub
 from gevent.monkey import get_original
 from gevent.socket import wait_read, wait_write
 
-from . import payload, proxyproto, stickrules
+from . import payload, persist, proxyproto, stickrules, stkctr
 from .http.acl import select_backend
 from .http.keywords import Limits
 from .http.rules import run_tcp_connection, run_tcp_content
@@ -154,15 +154,17 @@ def _ignore(term: str) -> None:
 _LB_KIND = {"roundrobin": "rr", "static-rr": "rr", "random": "rr", "leastconn": "cb", "first": "cb"}
 
 
-def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int) -> bool:
-    """Whether retry number ``attempt`` goes to another server (``sess_update_st_cer``):
-    with ``option redispatch``, when the server is not running, at the configured
-    interval (negative: counted back from the last retry), or at once when the backend
-    has more than one active server and does not balance on a hash."""
+def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int, direct: int = 0) -> bool:
+    """Whether retry number ``attempt`` goes to another server (``stream_choose_redispatch``):
+    with ``option redispatch`` and without force-persist (``direct`` & 2), when the
+    server is not running, at the configured interval (negative: counted back from the
+    last retry), or at once when the server was not named by persistence (``direct`` & 1:
+    cookie, stick match, use-server) and the backend has more than one active server and
+    does not balance on a hash."""
     rd = be.redispatch
-    if rd is None:
+    if rd is None or direct & 2:
         return False
-    if srv.op_state < RUNNING:
+    if srv.op_state < RUNNING or srv.maint:
         return True
     if rd > 0 and attempt % rd == 0:
         return True
@@ -170,17 +172,18 @@ def _redispatch(be: Any, srv: Any, attempt: int, kind: str, srv_act: int) -> boo
         mod = be.retries + 1 + rd
         if mod > 0 and attempt % mod == 0:
             return True
-    return kind != "hi" and srv_act > 1
+    return not direct and kind != "hi" and srv_act > 1
 
 
 RETRY_GIVE_UP, RETRY_NOW, RETRY_PAUSE = 0, 1, 2
 AGAIN = object()  # TcpSessions.pick: woken from a queue, choose a server again
 
 
-def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFailed) -> tuple[int, bool]:
+def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFailed, direct: int = 0) -> tuple[int, bool]:
     """Count one failed connection attempt (the ``attempt``-th) and decide what comes next,
     as HAProxy does: give up after ``retries`` (state ``SC``/``sC``), or retry - on
     another server when it redispatches - at once or after min(timeout connect, 1s).
+    ``direct``: 1 the server was named by persistence (SF_DIRECT), | 2 force-persist.
     Returns (RETRY_GIVE_UP | RETRY_NOW | RETRY_PAUSE, redispatched)."""
     srv.failed_conns += 1
     be.failed_conns += 1
@@ -193,7 +196,7 @@ def connect_failed(sess: Any, be: Any, srv: Any, attempt: int, err: ConnectFaile
     be.retries_count += 1
     kind = _LB_KIND.get(be.lb.name, "hi")
     srv_act = be.active_count()[0]
-    redisp = _redispatch(be, srv, attempt, kind, srv_act)
+    redisp = _redispatch(be, srv, attempt, kind, srv_act, direct)
     if redisp:
         sess.redispatched = True
         srv.redispatches += 1
@@ -461,12 +464,22 @@ class TcpSessions:
                 self.rejected(sess, conn, st)
                 return
             stick = be.stick
-            if stick is None:
+            pr = be.persist
+            if stick is None and pr is None:
                 srv, srv_sock = self.connect(sess, be)
-            else:  # stick rules: a stored server, and stores once the connection is established
-                forced, pending = stickrules.request(stick, sess, None, None)
-                srv, srv_sock = self.connect(sess, be, forced)
-                if srv_sock is not None:
+            else:  # use-server, then stick rules: a stored server, and stores once the connection is established
+                if st is not None:  # what the inspection read is the request buffer of their fetches
+                    payload.REQ.set(st.data, True, False)
+                try:
+                    forced, prst = persist.tcp_request(pr, sess) if pr is not None else (None, 0)
+                    pending = ()
+                    if stick is not None:
+                        stuck, pending = stickrules.request(stick, sess, None, forced, prst & persist.FORCE)
+                        forced = stuck or forced
+                finally:
+                    payload.REQ.clear()
+                srv, srv_sock = self.connect(sess, be, forced, prst & persist.FORCE)
+                if srv_sock is not None and stick is not None:
                     stickrules.commit(stick, sess, None, pending, srv)
             if srv_sock is None:
                 return
@@ -498,6 +511,9 @@ class TcpSessions:
                 fe.sessions.discard(sess)
                 if not silent:
                     self.process.log_session(fe, sess)
+                if sess.stkctr is not None:  # the stream's, then the session's tracked counters
+                    stkctr.end_stream(sess, sess.bytes_in, sess.bytes_out)
+                    stkctr.end_session(sess)
                 fe.released(listener)
 
     def rejected(self, sess: Session, conn: Any, st: Inspected) -> None:
@@ -542,13 +558,15 @@ class TcpSessions:
         be.failed_conns += 1
         return None
 
-    def connect(self, sess: Session, be: Any, forced: Any = None) -> tuple[Any, Any]:
-        """A connected server for the session: ``forced`` (a stick table's server) or the
-        balancer's choice, with queues, retries and redispatch.  (None, None) on failure."""
+    def connect(self, sess: Session, be: Any, forced: Any = None, force: int = 0) -> tuple[Any, Any]:
+        """A connected server for the session: ``forced`` (a stick table's or use-server's
+        server; ``force``: force-persist matched) or the balancer's choice, with queues,
+        retries and redispatch.  (None, None) on failure."""
         ctx = PickCtx(src=sess.cli_ip)
         prev = None
         attempt = 0
         srv = forced
+        direct = (1 | (2 if force else 0)) if forced is not None else 0  # SF_DIRECT, SF_FORCE_PRST
         if srv is not None:
             if srv.is_full():  # persistence names a full server: its queue
                 srv = self.srv_queue(sess, be, srv)
@@ -578,12 +596,13 @@ class TcpSessions:
             except ConnectFailed as e:
                 self.release(sess, be, srv)
                 attempt += 1
-                nxt, redisp = connect_failed(sess, be, srv, attempt, e)
+                nxt, redisp = connect_failed(sess, be, srv, attempt, e, direct)
                 if nxt == RETRY_GIVE_UP:
                     return None, None
                 prev = srv
                 if redisp:
                     srv = None
+                    direct = 0
                 if nxt == RETRY_PAUSE:
                     gevent.sleep(min(be.t_connect or 1.0, 1.0))
                 continue

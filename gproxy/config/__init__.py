@@ -37,6 +37,7 @@ KEYWORD_MODULES = (
     "gproxy.http.monitor",
     "gproxy.stats.keywords",
     "gproxy.stickrules",
+    "gproxy.persist",
 )
 
 

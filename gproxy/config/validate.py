@@ -8,7 +8,7 @@ modules that own the other keywords.  Pure: reads the Model, writes messages.
 
 from __future__ import annotations
 
-from .. import log, stickrules
+from .. import log, persist, stickrules
 from ..checks import config as checks_config
 from ..diag import Diagnostics
 from ..http import acl as http_acl
@@ -47,11 +47,13 @@ def validate(model: Model, diag: Diagnostics) -> None:
         for _level, text in checks_config.early_warnings(p):
             diag.warning(text)
         _check_switching(model, p, diag)
+        persist.check_config(model, p, diag)  # use-server targets, then the stick rules' tables
         stickrules.check_config(model, p, diag)  # after use-server, as check_config_validity()
         for text in http_acl.warn_l6_http(p, _l6_conds(p)):
             diag.warning(text)
         http_errors.check_reply_refs(p, model, diag)  # check_action_rules(): http replies naming http-errors
         http_rules.check_capture_ids(p, diag)  # check_action_rules(): capture slots named by id
+        http_rules.report_track_rules(model, p, diag)  # check_action_rules(): track-sc tables
         t = p.timeouts
         if (fe_cap and not t.get("client")) or (
             be_cap and p.servers and (not t.get("connect") or (not t.get("server") and (p.mode == "http" or not t.get("tunnel"))))

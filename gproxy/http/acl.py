@@ -1005,6 +1005,15 @@ def select_backend(fe: Any, sess: Any, txn: Any, backends: Any) -> Any:
 # after parsing: resolve userlist / backend references
 
 
+def _report_args(diag: Any, errs: Any) -> None:
+    """One proxy's argument resolution errors: one alert, or HAProxy's
+    "multiple argument resolution errors:" with each error on an indented line."""
+    if len(errs) == 1:
+        diag.alert(errs[0])
+    elif errs:
+        diag.alert("multiple argument resolution errors:" + "".join("\n        " + e for e in errs))
+
+
 def resolve_refs(model: Any, diag: Any) -> None:
     """smp_resolve_args(): bind every userlist/backend argument to its object, with
     HAProxy's alerts for names that don't exist; then check http_auth_group groups."""
@@ -1023,25 +1032,40 @@ def resolve_refs(model: Any, diag: Any) -> None:
                               ("redirect", p.extra.get("redirect_rules") or ())):
                 if any(getattr(r, "owner", "") == owner for r in lst):
                     diag.warning(f"'{what}' rules ignored for {kind} '{p.name}' as they require HTTP mode.")
+    from . import rules as _rules  # late: rules imports this module
+
+    track = model.__dict__.get("_track_msgs")  # what config.validate did not report yet
+    if track is None:
+        track = _rules.check_track_rules(model)  # check_action_rules(): track-sc tables, per proxy
+    errors: dict[str, list[str]] = {}  # smp_resolve_args() reports per proxy
     refs: list[smp.Ref] = model.__dict__.get("_sample_refs", [])
     userlists = {u.name: u for u in model.sections.get("userlist", [])}
     for ref in refs:
+        add = errors.setdefault(ref.proxy, []).append
         if ref.error:
-            diag.alert(f"parsing [{ref.file}:{ref.line}]: error in regex '{ref.name}' in arg {ref.pos} of conversion "
+            add(f"parsing [{ref.file}:{ref.line}]: error in regex '{ref.name}' in arg {ref.pos} of conversion "
                        f"keyword '{ref.conv}' for {ref.what} {ref.where} proxy '{ref.proxy}' : {ref.error}.")
             continue
         if ref.kind == smp.A_USR:
             what = "userlist"
             if not ref.name:
-                diag.alert(f"parsing [{ref.file}:{ref.line}]: missing userlist name in arg {ref.pos} of "
+                add(f"parsing [{ref.file}:{ref.line}]: missing userlist name in arg {ref.pos} of "
                            f"{ref.what} {ref.where} proxy '{ref.proxy}'.")
                 continue
             ul = userlists.get(ref.name)
             if ul is None:
-                diag.alert(f"parsing [{ref.file}:{ref.line}]: unable to find {what} '{ref.name}' referenced in "
+                add(f"parsing [{ref.file}:{ref.line}]: unable to find {what} '{ref.name}' referenced in "
                            f"arg {ref.pos} of {ref.what} {ref.where} proxy '{ref.proxy}'.")
                 continue
             ref.value = ul
+        elif ref.kind == smp.A_TAB:
+            name = ref.name or ref.proxy
+            conv = f"conversion keyword '{ref.conv}' for " if ref.conv else ""
+            if name not in model.__dict__.get("_stick_tables", {}):
+                add(f"parsing [{ref.file}:{ref.line}]: unable to find table '{name}' referenced in arg "
+                           f"{ref.pos} of {conv}{ref.what} {ref.where} proxy '{ref.proxy}'.")
+                continue
+            ref.value = name
         elif ref.kind in (smp.A_BE, smp.A_FE):
             kind = "backend" if ref.kind == smp.A_BE else "frontend"
             if not ref.name:
@@ -1053,15 +1077,24 @@ def resolve_refs(model: Any, diag: Any) -> None:
                     found = p
                     break
             if found is None:
-                diag.alert(f"parsing [{ref.file}:{ref.line}]: unable to find {kind} '{ref.name}' referenced in "
+                add(f"parsing [{ref.file}:{ref.line}]: unable to find {kind} '{ref.name}' referenced in "
                            f"arg {ref.pos} of {ref.what} {ref.where} proxy '{ref.proxy}'.")
                 continue
             ok = found.has_be if kind == "backend" else found.has_fe
             if not ok:
-                diag.alert(f"parsing [{ref.file}:{ref.line}]: proxy '{ref.name}', referenced in arg {ref.pos} of "
+                add(f"parsing [{ref.file}:{ref.line}]: proxy '{ref.name}', referenced in arg {ref.pos} of "
                            f"{ref.what} {ref.where} proxy '{ref.proxy}', has not {kind} capability.")
                 continue
             ref.value = found
+    for p in model.proxies:
+        for level, text in track.pop(p.name, ()):
+            (diag.alert if level == "alert" else diag.warning)(text)
+        _report_args(diag, errors.pop(p.name, ()))
+    for lst in track.values():
+        for level, text in lst:
+            (diag.alert if level == "alert" else diag.warning)(text)
+    for lst in errors.values():
+        _report_args(diag, lst)
     for p in model.proxies:
         for name, exprs in p.acls.items():
             for e in exprs:

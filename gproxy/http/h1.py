@@ -42,7 +42,7 @@ import gevent
 from gevent import getcurrent
 from gevent.hub import get_hub
 
-from .. import stickrules
+from .. import persist, stickrules, stkctr
 from ..counters import hrsp_index
 from ..lb import PickCtx
 from ..pump import SWEEPER, Pump
@@ -338,6 +338,7 @@ class HttpSessions:
         s.accept_mono, s.accept_ts, s.t_handshake = tcp_sess.accept_mono, tcp_sess.accept_ts, tcp_sess.t_handshake
         s.req_id = tcp_sess.req_id  # the same stream: its first request keeps its %rt
         s.cli_ip, s.cli_port, s.fe_ip, s.fe_port = tcp_sess.cli_ip, tcp_sess.cli_port, tcp_sess.fe_ip, tcp_sess.fe_port
+        s.stkctr, tcp_sess.stkctr = tcp_sess.stkctr, None  # the counters it tracked go on
         c.run()
 
 
@@ -617,6 +618,8 @@ class HttpConn:
     def _cleanup(self) -> None:
         fe = self.fe
         sess = self.sess
+        if sess.stkctr is not None:
+            stkctr.end_session(sess)  # session_store_counters()
         for r in self.relays:
             r.stop()
         self.relays = []
@@ -800,6 +803,9 @@ class HttpConn:
         sess = self.sess
         fe = self.fe
         fe.failed_req += 1
+        if sess.stkctr is not None:  # h1_handle_parsing_error(): one request, one error
+            stkctr.inc_http_req(sess)
+            stkctr.inc_http_err(sess)
         sess.bytes_in = len(buf)
         if status == 400 or status == 422:  # the H1 mux's own pages (errorfiles do not apply)
             self._raw_error(errors.RAW_400 if status == 400 else errors.RAW_422)
@@ -823,6 +829,8 @@ class HttpConn:
             return False
         self.sess.bytes_in = len(buf)
         self.fe.failed_req += 1
+        if self.sess.stkctr is not None:  # h1_handle_req_tout(): one request
+            stkctr.inc_http_req(self.sess)
         self._raw_error(errors.RAW_408)
         self._log_early(408, "cR")
         return False
@@ -888,6 +896,8 @@ class HttpConn:
         # tcp-request content, http-request rules of the frontend
         spec = fe.spec
         if self.fixed_be is not None:  # upgraded from mode tcp: no HTTP frontend processing
+            if sess.stkctr is not None:
+                stkctr.inc_http_req(sess)
             return self._to_backend(txn, req, info, self.fixed_be, chunk, t0)
         if spec.tcp_request_content and not hooks.tcp_content(spec.tcp_request_content, sess, txn):
             # refused before HAProxy's stream sees an HTTP request: logged "<BADREQ>", Tq -1
@@ -895,6 +905,8 @@ class HttpConn:
             sess.t_request = -1
             sess.method = None
             return self._end(txn, None, None, t0, "PR", False, False)
+        if sess.stkctr is not None:  # http_wait_for_request(): one more request on the tracked counters
+            stkctr.inc_http_req(sess)
         mon = cfg.monitor
         if mon is not None and req.uri == mon.uri:  # before the rules and the body (http_wait_for_request)
             return self._monitor(txn, mon.status(sess, txn), t0)
@@ -941,6 +953,8 @@ class HttpConn:
             pc = self.pc = self.handler.pair_cfg(fe, be)
             self.pc_be = be
         bspec = be.spec
+        pr = be.persist  # use-server / force-persist / ignore-persist: the latter once the backend is known
+        prst = persist.persist_flags(pr, sess, txn) if pr is not None and pr.prst else 0
         if bspec is not fe.spec and bspec.tcp_request_content and not hooks.tcp_content(
                 bspec.tcp_request_content, sess, txn):
             # a backend's tcp-request content rules run for each request, before its
@@ -987,14 +1001,18 @@ class HttpConn:
         # keep-alive to the server
         srv_close = pc.mode != KAL or (info.force_close and not info.minor)
         upgrade = req.upgrade or req.method == "CONNECT"
-        # cookie persistence, then the balancer
-        forced = hooks.cookie_request(bspec.cookie, txn, be) if bspec.cookie is not None else None
+        # use-server rules, cookie persistence, then the balancer
+        if pr is None:
+            forced = hooks.cookie_request(bspec.cookie, txn, be) if bspec.cookie is not None else None
+        else:
+            forced = persist.http_request(pr, prst, bspec.cookie, sess, txn, be)
         if bspec.cookie is not None:
             sess.term_cookie = hooks.cookie_flags(txn)
         if be.stick is not None:  # stick rules: after cookie persistence, before balancing
-            stuck, txn.extra["_stick"] = stickrules.request(be.stick, sess, txn, forced)
+            stuck, txn.extra["_stick"] = stickrules.request(be.stick, sess, txn, forced, prst & persist.FORCE)
             if stuck is not None:
                 forced = stuck
+        direct = (1 | (prst & persist.FORCE) << 1) if forced is not None else 0  # SF_DIRECT, SF_FORCE_PRST
         if forced is None and bspec.options.get("prefer-last-server") and self.last_srv is not None:
             ls = self.last_srv
             if ls.backend is be and ls.usable() and not ls.is_full():
@@ -1034,7 +1052,7 @@ class HttpConn:
         else:
             sess.bytes_in += len(body0)
         # server connection
-        sc, srv = self._connect(txn, req, be, pc, forced)
+        sc, srv = self._connect(txn, req, be, pc, forced, direct)
         if sc is None:
             return self._srv_fail(txn, be, srv, t0)
         self.sc = sc
@@ -1146,6 +1164,8 @@ class HttpConn:
         sess.t_response = int((t_rsp - t_sent) * 1000)
         txn.rsp = rsp
         txn.status = status
+        if sess.stkctr is not None:  # a 4xx is an error, a 5xx (not 501/505) a failure
+            stkctr.inc_for_status(sess, status)
         if be.stick is not None:  # the stores, with the server that answered
             stickrules.commit(be.stick, sess, txn, txn.extra.get("_stick", ()), srv)
         htx_head = _htx_size(rsp.version, str(status), rsp.reason, rsp.headers.items) if logging else 0
@@ -1370,6 +1390,10 @@ class HttpConn:
             if txn is not None and txn.log_level is not None:
                 sess.log_level = txn.log_level
             self.process.log_session(fe, sess)
+        if sess.stkctr is not None:
+            if not from_srv and (status == 502 or status == 504) and term[1:2] in ("H", "D"):
+                stkctr.inc_http_fail(sess)  # a server failure answered by the proxy
+            stkctr.end_stream(sess, sess.bytes_in, sess.bytes_out)  # stream_store_counters()
         if not cli_ka or term[0] != "-" and term[0] != "L" and term != "PR":
             return False
         return not sess.killed
@@ -1491,6 +1515,8 @@ class HttpConn:
         sess = self.sess
         if kind == "wait-abort":
             return self._wait_aborted(txn, v, t0, be, None)
+        if sess.stkctr is not None and (kind == "deny" or kind == "tarpit" or kind == "auth"):
+            stkctr.inc_http_err(sess)
         if kind == "silent-drop":
             # tcp_exec_action_silent_drop(): no response at all; the backend counts it
             # only for its own rules (SF_BE_ASSIGNED)
@@ -1940,7 +1966,8 @@ class HttpConn:
         return self._end(txn, be, srv, t0, term, False, False, from_srv=True)
 
     # ------------------------------------------------------------ server connections
-    def _connect(self, txn: Txn, req: Request, be: Any, pc: _PairCfg, forced: Any) -> tuple[SrvConn | None, Any]:
+    def _connect(self, txn: Txn, req: Request, be: Any, pc: _PairCfg, forced: Any,
+                 direct: int = 0) -> tuple[SrvConn | None, Any]:
         """A server connection for this request: idle (reuse) or new, with the queue,
         retries and redispatch of ``tcp.TcpSessions.connect``.  (None, srv) on failure
         with ``sess.term`` set."""
@@ -1969,6 +1996,9 @@ class HttpConn:
                     continue
                 if srv is None:
                     return None, None
+                if prev is not None and srv is not prev and txn.extra.get("cookie_req") == "V":
+                    txn.extra["cookie_req"] = "D"  # redispatched away from the cookie's server
+                    sess.term_cookie = hooks.cookie_flags(txn)
             if sess.t_queue < 0:
                 sess.t_queue = int((_monotonic() - t0) * 1000)
             self._take(be, srv)
@@ -1993,13 +2023,14 @@ class HttpConn:
             except ConnectFailed as e:
                 self._release_slot(be, srv)
                 attempt += 1
-                nxt, redisp = connect_failed(sess, be, srv, attempt, e)
+                nxt, redisp = connect_failed(sess, be, srv, attempt, e, direct)
                 if nxt == RETRY_GIVE_UP:
                     return None, srv
                 prev = srv
                 if redisp:
                     txn.extra["cookie_direct"] = False
                     srv = None
+                    direct = 0
                 if nxt == RETRY_PAUSE:
                     try:
                         self._sleep(min(be.t_connect or 1.0, 1.0))

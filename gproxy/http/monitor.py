@@ -39,6 +39,10 @@ def _kw_monitor(ctx: KwCtx, args: list[str]) -> None:
         ctx.warn("a 'monitor fail' rule placed after an 'http-request' rule will still be processed before.")
     elif p.extra.get("redirect_rules"):
         ctx.warn("a 'monitor fail' rule placed after a 'redirect' rule will still be processed before.")
+    elif p.use_backends:
+        ctx.warn("a 'monitor fail' rule placed after a 'use_backend' rule will still be processed before.")
+    elif p.extra.get("use_server"):
+        ctx.warn("a 'monitor fail' rule placed after a 'use-server' rule will still be processed before.")
     cond = aclmod.compile_cond(ctx, args[1:], "http-request",
                                "error detected while parsing a 'monitor fail' condition : {err}.")
     p.extra.setdefault("monitor_fail", []).append(cond)

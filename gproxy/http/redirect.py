@@ -43,6 +43,8 @@ def _kw_redirect(ctx: KwCtx, args: list[str]) -> None:
                                    "{err}.")
     if p.use_backends:  # warnif_misplaced_redirect()
         ctx.warn("a 'redirect' rule placed after a 'use_backend' rule will still be processed before.")
+    elif p.extra.get("use_server"):
+        ctx.warn("a 'redirect' rule placed after a 'use-server' rule will still be processed before.")
     rule = rules.Rule("redirect", run, cond, ctx.file, ctx.line, True, 0, " ".join(["redirect", *args]),
                       owner=f"{p.kind}:{p.name}")
     p.extra.setdefault("redirect_rules", []).append(rule)

@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .. import stkctr
 from ..config import values
 from ..config.parser import AT_READCFG, config_error
 from ..registry import DEFAULTS, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
@@ -276,14 +277,29 @@ def run_http_after_response(rules: list[Rule], txn: Any) -> None:
 
 
 def run_tcp_connection(rules: list[Rule], sess: Any) -> bool:
-    """``tcp-request connection`` rules: False if the connection is to be rejected."""
+    """``tcp-request connection`` then ``tcp-request session`` rules (one list, the
+    session rules' text starting with "session"): False if the connection is to be
+    rejected (the counters it tracked are released then); an ``accept`` ends its own
+    rule set only.  A session that passes has its tracked counters' ``sess_cnt`` and
+    ``sess_rate`` counted."""
+    skip_conn = False
     for r in rules:
+        if skip_conn and not r.text.startswith("session"):
+            continue
         c = r.cond
         if c is not None and not c.match(sess, None):
             continue
         v = r.run(sess, None)
         if v is not None:
-            return v.kind != "reject"
+            if v.kind == "reject":
+                if sess.stkctr is not None:
+                    stkctr.end_session(sess)
+                return False
+            if r.text.startswith("session"):
+                break
+            skip_conn = True
+    if sess.stkctr is not None:
+        stkctr.count_session(sess)
     return True
 
 
@@ -1320,6 +1336,265 @@ def _a_var(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
     return run, j
 
 
+# ---- stick counters: track-sc*, sc-inc-gpc0/1, sc-set-gpt0 -------------------------------
+
+_STRTOL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]*")
+
+
+def _strtol(text: str) -> tuple[int, str]:
+    """C strtol(text, &end, 10): the value and what follows it."""
+    m = _STRTOL.match(text)
+    digits = m.group(0).strip() if m else ""
+    try:
+        return int(digits), text[m.end():] if m else text
+    except ValueError:  # no digits: nothing is consumed
+        return 0, text
+
+
+def track_sc_num(suffix: str) -> int:
+    """cfg_parse_track_sc_num(): the counter number after ``track-sc`` (empty is 0)."""
+    m = re.fullmatch(r"[0-9]*", suffix)
+    if m is None:
+        raise ActionError(f"Wrong track-sc number '{suffix}'")
+    n = int(suffix) if suffix else 0
+    if n >= stkctr.MAX_SESS_STKCTR:
+        raise ActionError(f"{n} track-sc number exceeding {stkctr.MAX_SESS_STKCTR - 1} (MAX_SESS_STKCTR-1) value")
+    return n
+
+
+class TrackRule:
+    """A track-sc rule's table reference, checked after parsing (check_trk_action())."""
+
+    __slots__ = ("cond", "expr", "file", "line", "num", "owner", "owner_kind", "proxy", "ruleset", "table")
+
+    def __init__(self, ruleset: str, num: int, expr: Any, table: str | None, proxy: Any, file: str, line: int) -> None:
+        self.ruleset = ruleset  # 'http-request', 'tcp-request content', ...
+        self.num = num
+        self.expr = expr
+        self.table = table  # None: the proxy's own table
+        self.proxy = proxy
+        self.owner = proxy.name  # plain strings: they survive the copy into a proxy using a defaults section
+        self.owner_kind = proxy.kind
+        self.cond: Any = None
+        self.file = file
+        self.line = line
+
+
+def _table_getter(name: str | None, owner: str) -> Callable[[Any], Any]:
+    """The running table a rule names (``owner``'s own table when ``name`` is None)."""
+    tname = name if name is not None else owner
+    return lambda sess: smp.stick_table(sess, tname)
+
+
+def make_track(ruleset: str, num: int, expr: Any, table: str | None, owner: str) -> Callable[..., Any]:
+    """The run function of ``track-sc<num> <expr> [table <t>]`` in ``ruleset``: session
+    level for tcp-request connection/session, else the stream's; an ``http-request``
+    track counts the request it runs for, an ``http-response`` one its response too."""
+    get_table = _table_getter(table, owner)
+    stream = ruleset not in ("tcp-request connection", "tcp-request session")
+    http = ruleset in ("http-request", "http-response")
+    rsp = ruleset == "http-response"
+
+    def run(sess: Any, txn: Any) -> None:
+        tr = sess.stkctr
+        if tr is not None and (tr.sess[num] is not None or (stream and tr.strm[num] is not None)):
+            return
+        t = get_table(sess)
+        if t is None:
+            return
+        e = stkctr.track(sess, num, t, t.key_of(expr.eval(sess, txn)), stream)
+        if e is not None and http:
+            status = getattr(txn, "status", 0) if rsp else 0
+            stkctr.count_request(t, e, status if isinstance(status, int) else 0)
+
+    return run
+
+
+def _track_parse(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
+    """``http-request|http-response track-sc<n> <expr> [table <table>]``."""
+    num = track_sc_num(word[8:])
+    expr, j = _sample_arg(pc, i)
+    table = None
+    if pc.arg(j) == "table":
+        if not pc.arg(j + 1):
+            raise ActionError("missing table name")
+        table = pc.arg(j + 1)
+        j += 2
+    p = pc.proxy
+    p.extra.setdefault("track_rules", []).append(TrackRule(pc.ruleset, num, expr, table, p, pc.ctx.file,
+                                                           pc.ctx.line))
+    return make_track(pc.ruleset, num, expr, table, p.name), j
+
+
+def parse_sc_slot(word: str) -> tuple[str, int]:
+    """The action and counter number of ``sc-inc-gpc0[(<sc>)]``, ``sc-inc-gpc1[(<sc>)]``,
+    ``sc-set-gpt0[(<sc>)]`` (parse_inc_gpc()/parse_set_gpt()); the array forms
+    ``sc-inc-gpc(<idx>,<sc>)``/``sc-set-gpt(<idx>,<sc>)`` come back as ('', -1)."""
+    gpt = word.startswith("sc-set-gpt")
+    base = "sc-set-gpt" if gpt else "sc-inc-gpc"
+    rest = word[len(base):]
+    if rest.startswith("("):
+        return "", -1
+    if rest[:1] == "0" or (rest[:1] == "1" and not gpt):
+        name = base + rest[0]
+        rest = rest[1:]
+        if not rest:
+            return name, 0
+        quoted = f" '{word}'" if gpt else ""
+        if rest[0] != "(":
+            raise ActionError(f"invalid stick table track ID{quoted}. Expects {word if not gpt else name}(<Track ID>)")
+        n, after = _strtol(rest[1:])
+        if not after.startswith(")"):
+            raise ActionError(f"invalid stick table track ID{quoted}. Expects {word if not gpt else name}(<Track ID>)")
+        if not 0 <= n < stkctr.MAX_SESS_STKCTR:
+            raise ActionError(f"invalid stick table track ID{quoted}. The max allowed ID is {stkctr.MAX_SESS_STKCTR - 1}")
+        return name, n
+    if gpt:
+        raise ActionError(f"invalid gpt ID '{word}'. Expects sc-set-gpt(<GPT ID>,<Track ID>)")
+    raise ActionError(f"invalid gpc ID '{word}'. Expects sc-set-gpc(<GPC ID>,<Track ID>)")
+
+
+def make_inc_gpc(idx: str, num: int) -> Callable[..., Any]:
+    """``sc-inc-gpc0/1(<sc>)``: the tracked entry's gpc<idx>_rate and gpc<idx> + 1."""
+    cnt, rate = f"gpc{idx}", f"gpc{idx}_rate"
+
+    def run(sess: Any, txn: Any) -> None:
+        c = stkctr.slot(sess, num)
+        if c is not None and stkctr.add(c[1].data, cnt, rate):
+            c[0].touch(c[1])
+
+    return run
+
+
+def make_set_gpt0(num: int, fixed: int, expr: Any) -> Callable[..., Any]:
+    """``sc-set-gpt0(<sc>) <int>|<expr>``: the tracked entry's gpt0, as an unsigned int."""
+
+    def run(sess: Any, txn: Any) -> None:
+        c = stkctr.slot(sess, num)
+        if c is None or "gpt0" not in c[1].data:
+            return
+        if expr is None:
+            v = fixed
+        else:
+            v = smp.cast(expr.eval(sess, txn), smp.T_SINT)
+            if v is None:
+                return
+        c[1].data["gpt0"] = v & 0xFFFFFFFF
+        c[0].touch(c[1])
+
+    return run
+
+
+def _sc_parse(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
+    name, num = parse_sc_slot(word)
+    if not name:
+        raise _Unimplemented(word.split("(", 1)[0])
+    if name.startswith("sc-inc-gpc"):
+        return make_inc_gpc(name[-1], num), i
+    fixed, after = _strtol(pc.arg(i))
+    if not after:
+        return make_set_gpt0(num, fixed, None), i + 1
+    expr, j = _sample_arg(pc, i)
+    return make_set_gpt0(num, 0, expr), j
+
+
+class _Unimplemented(Exception):
+    """An action gproxy accepts with a warning and skips."""
+
+
+def _stick_action(word: str) -> Parser | None:
+    if word.startswith("track-sc"):
+        return _track_parse
+    if word.startswith(("sc-inc-gpc", "sc-set-gpt")):
+        return _sc_parse
+    return None
+
+
+def report_track_rules(model: Any, p: Any, diag: Any) -> None:
+    """Report proxy ``p``'s track-sc rule checks (``check_track_rules``) where
+    check_config_validity() does, in its per-proxy checks."""
+    msgs = model.__dict__.get("_track_msgs")
+    if msgs is None:
+        msgs = model.__dict__["_track_msgs"] = check_track_rules(model)
+    for level, text in msgs.pop(p.name, ()):
+        (diag.alert if level == "alert" else diag.warning)(text)
+
+
+#: the order check_config_validity() checks a proxy's rule sets in
+_RULESET_ORDER = {"tcp-request connection": 0, "tcp-request session": 1, "tcp-request content": 2,
+                  "http-request": 3, "http-response": 4}
+
+
+def check_track_rules(model: Any) -> dict[str, list[tuple[str, str]]]:
+    """check_trk_action() for every proxy's track-sc rules: the table must exist and its
+    key type must take the rule's sample; the tcp-request content warnings.  Returns
+    the (level, text) messages by proxy name, for ``acl.resolve_refs`` to report in
+    HAProxy's order (a proxy's rule checks, then its argument resolution)."""
+    tables = model.__dict__.get("_stick_tables", {})
+    out: dict[str, list[tuple[str, str]]] = {}
+    seen_defaults: set[str] = set()
+    for p in model.proxies:
+        msgs: list[tuple[str, str]] = []
+        rules = p.extra.get("track_rules", ())
+        # a named defaults section's rules are checked once, against the defaults section
+        # (which has no table of its own), by the first proxy using it
+        inherited = [r for r in rules if r.owner_kind == DEFAULTS and r.owner not in seen_defaults]
+        seen_defaults.update(r.owner for r in inherited)
+        for r in sorted(inherited, key=lambda r: _RULESET_ORDER.get(r.ruleset, 9)):
+            _check_track_table(r, r.owner, tables, msgs)
+        own = [r for r in rules if r.owner_kind != DEFAULTS]
+        for r in sorted(own, key=lambda r: _RULESET_ORDER.get(r.ruleset, 9)):
+            if not _check_track_table(r, p.name, tables, msgs):
+                continue
+            if r.ruleset == "tcp-request content" and p.has_fe:
+                kind = _px_kind(p)
+                content = _CONTENT_SRC
+                if not p.extra.get("tcp_inspect_delay") and r.expr.fetch.src in content:
+                    msgs.append(("warning", (f"{kind} '{p.name}' : a 'tcp-request content track-sc*' rule explicitly "
+                                 "depending on request contents without any 'tcp-request inspect-delay' setting. "
+                                 "This means that this rule will randomly find its contents. This can be fixed by "
+                                 "setting the tcp-request inspect-delay.")))
+                if p.mode == "http" and r.expr.fetch.src not in content and not _cond_uses(r.cond, content):
+                    msgs.append(("warning", (f"{kind} '{p.name}' : a 'tcp-request content track-sc*' rule not "
+                                 "depending on request contents for an HTTP frontend should be executed at the "
+                                 "session level, using a 'tcp-request session' rule (mandatory to track invalid "
+                                 "HTTP requests).")))
+        if msgs:
+            out.setdefault(p.name, []).extend(msgs)
+    return out
+
+
+def _check_track_table(r: TrackRule, px: str, tables: dict[str, Any], msgs: list[tuple[str, str]]) -> bool:
+    shown = r.table if r.table is not None else px
+    t = tables.get(shown)
+    if t is None:
+        msgs.append(("alert", f"Proxy '{px}': unable to find table '{shown}' referenced by track-sc{r.num}."))
+        return False
+    out_type = smp.T_IPV4 if r.expr.out == smp.T_ADDR else r.expr.out
+    if not smp.can_cast(out_type, _KEY_SMP[t.type]):
+        msgs.append(("alert", (f"Proxy '{px}': stick-table '{shown}' uses a type incompatible with the "
+                              f"'track-sc{r.num}' rule.")))
+        return False
+    return True
+
+
+#: table key type -> the sample type its key is made from (stktable_compatible_sample())
+_KEY_SMP = {"integer": smp.T_SINT, "ip": smp.T_IPV4, "ipv6": smp.T_IPV6, "string": smp.T_STR, "binary": smp.T_BIN}
+#: fetch sources that read the request (SMP_USE_L6REQ|HRQHV|HRQHP|HRQBO)
+_CONTENT_SRC = frozenset(("l6req", "hrqhv", "hrqhp", "hrqrs"))
+
+
+def _cond_uses(cond: Any, srcs: frozenset[str]) -> bool:
+    if cond is None:
+        return False
+    for suite in cond.suites:
+        for exprs, _neg, _name in suite:
+            for e in exprs:
+                if e.expr.fetch.src in srcs:
+                    return True
+    return False
+
+
 # --------------------------------------------------------------------------------------
 # action tables
 
@@ -1448,7 +1723,8 @@ def compile_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0
     """
     p = ctx.proxy
     word = words[0] if words else ""
-    found = _lookup_action(ruleset, word)
+    stick = _stick_action(word) if ruleset != "http-after-response" else None
+    found = (word, stick, False) if stick is not None else _lookup_action(ruleset, word)
     if found is None:
         base = word.split("(", 1)[0]
         if base in UNIMPLEMENTED[ruleset] or word.startswith(("track-sc", "sc-")):
@@ -1468,6 +1744,9 @@ def compile_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0
     shown = word
     try:
         run, i = parser(pc, 1, word if name.endswith("(*)") else name)
+    except _Unimplemented as e:
+        ctx.warn(f"'{ruleset} {e}' is not implemented by gproxy yet and is ignored.")
+        return None
     except ActionError as e:
         raise config_error(
             f"error detected in {_px_kind(p)} '{p.name}' while parsing '{ruleset} {shown}' rule : {e}.", abort=True
@@ -1488,6 +1767,8 @@ def compile_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0
             at=AT_READCFG,
             abort=True,
         )
+    if stick is _track_parse:
+        p.extra["track_rules"][-1].cond = cond
     return Rule(name.replace("(*)", ""), run, cond, ctx.file, ctx.line, final, order, " ".join(words),
                 owner=f"{p.kind}:{p.name}")
 
@@ -1515,6 +1796,8 @@ def add_http_rule(ctx: KwCtx, ruleset: str, words: list[str], order: int = 0) ->
             ctx.warn(f"a '{ruleset}' rule placed after a 'redirect' rule will still be processed before.")
         elif p.use_backends:
             ctx.warn(f"a '{ruleset}' rule placed after a 'use_backend' rule will still be processed before.")
+        elif p.extra.get("use_server"):
+            ctx.warn(f"a '{ruleset}' rule placed after a 'use-server' rule will still be processed before.")
     if rule.cond is not None and rule.cond.warning:
         ctx.warn(rule.cond.warning)
     _insert(lst, rule)
@@ -1617,13 +1900,22 @@ def _kw_tcp_request(ctx: KwCtx, args: list[str]) -> None:
     if p.kind == DEFAULTS and not p.name:
         raise _tcp_error(f"tcp-request {sub} is not allowed in anonymous 'defaults' sections")
     action = args[1] if len(args) > 1 else ""
-    if action not in ("accept", "reject"):
-        if action.split("(", 1)[0] in _TCP_UNIMPLEMENTED or action.startswith(("track-sc", "sc-")):
-            ctx.warn(f"'tcp-request {sub} {action.split('(', 1)[0]}' is not implemented by gproxy yet and is ignored.")
-            return
-        raise _tcp_error(f"'tcp-request {sub}' expects {_TCP_LISTS[sub]} in {where} (got '{action}').\n")
-    rest = args[2:]
     what = f"tcp-request {sub}"
+    run: Callable[..., Any] | None = None
+    track: TrackRule | None = None
+    rest = args[2:]
+    if action not in ("accept", "reject"):
+        stick = _stick_action(action)
+        try:
+            if stick is None:
+                raise _Unimplemented(action.split("(", 1)[0])
+            run, nxt, track = _tcp_stick(ctx, what, action, args)
+        except _Unimplemented as e:
+            if str(e) in _TCP_UNIMPLEMENTED or action.startswith(("track-sc", "sc-")):
+                ctx.warn(f"'tcp-request {sub} {e}' is not implemented by gproxy yet and is ignored.")
+                return
+            raise _tcp_error(f"'tcp-request {sub}' expects {_TCP_LISTS[sub]} in {where} (got '{action}').\n") from None
+        rest = args[nxt:]
     cond = None
     conflict_warning: str | None = None
     if rest and rest[0] in ("if", "unless"):
@@ -1645,7 +1937,9 @@ def _kw_tcp_request(ctx: KwCtx, args: list[str]) -> None:
     def own(lst: list[Any], prefix: str = "") -> bool:
         return any(getattr(r, "owner", "") == owner and getattr(r, "text", "").startswith(prefix) for r in lst)
 
-    chain = [("'http-request' rule", own(p.http_request)), ("'use_backend' rule", bool(p.use_backends))]
+    chain = [("'monitor fail' rule", bool(p.extra.get("monitor_fail"))), ("'http-request' rule", own(p.http_request)),
+             ("'redirect' rule", bool(p.extra.get("redirect_rules"))), ("'use_backend' rule", bool(p.use_backends)),
+             ("'use-server' rule", bool(p.extra.get("use_server")))]
     if sub != "content":
         chain.insert(0, ("'tcp-request content' rule", own(p.tcp_request_content)))
     if sub == "connection":
@@ -1657,13 +1951,61 @@ def _kw_tcp_request(ctx: KwCtx, args: list[str]) -> None:
             break
     if conflict_warning:
         ctx.warn(conflict_warning)
-    v = _REJECT if action == "reject" else _ALLOW
-    rule = Rule(action, lambda sess, txn, _v=v: _v, cond, ctx.file, ctx.line, True, 0, " ".join(args),
+    if run is None:
+        v = _REJECT if action == "reject" else _ALLOW
+        run = lambda sess, txn, _v=v: _v
+    if track is not None:
+        track.cond = cond
+        p.extra.setdefault("track_rules", []).append(track)
+    rule = Rule(action, run, cond, ctx.file, ctx.line, action in ("accept", "reject"), 0, " ".join(args),
                 owner=owner)
     if sub == "content":
         p.tcp_request_content.append(rule)
     else:
         p.tcp_request_connection.append(rule)
+
+
+def _tcp_stick(ctx: KwCtx, what: str, action: str, args: list[str]) -> tuple[Callable[..., Any], int, Any]:
+    """``tcp-request <where> track-sc<n> <expr> [table <t>]``, ``sc-inc-gpc0/1(<sc>)``,
+    ``sc-set-gpt0(<sc>) <int>|<expr>`` (tcp_parse_request_rule() and the stick table
+    action parsers): (run, index of the next word, TrackRule or None)."""
+    p = ctx.proxy
+    pctx = aclmod.parse_ctx(ctx, what, argctx="in tracking rule in" if action.startswith("track-sc") else "in")
+    if action.startswith("track-sc"):
+        head = f"'{what} {action}' : "
+        try:
+            num = track_sc_num(action[8:])
+            expr, i, _ = smp.parse_expr(args, 2, pctx)
+        except (ActionError, SampleError) as e:
+            raise _tcp_error(head + str(e)) from None
+        need = smp.check_places(expr, pctx.places)
+        if need is not None:
+            raise _tcp_error(f"{head}fetch method '{args[i - 1]}' extracts information from '{need}', none of which "
+                             "is available here")
+        table = None
+        if i < len(args) and args[i] == "table":
+            table = args[i + 1] if i + 1 < len(args) else ""  # an empty name is looked up (and not found)
+            i += 2
+        track = TrackRule(what, num, expr, table, p, ctx.file, ctx.line)
+        return make_track(what, num, expr, table, p.name), i, track
+    try:
+        name, num = parse_sc_slot(action)
+        if not name:
+            raise _Unimplemented(action.split("(", 1)[0])
+        if name.startswith("sc-inc-gpc"):
+            return make_inc_gpc(name[-1], num), 2, None
+        word = args[2] if len(args) > 2 else ""
+        fixed, after = _strtol(word)
+        if not after:
+            return make_set_gpt0(num, fixed, None), 3, None
+        expr, i, _ = smp.parse_expr(args, 2, pctx)
+    except (ActionError, SampleError) as e:
+        raise _tcp_error(str(e)) from None
+    need = smp.check_places(expr, pctx.places)
+    if need is not None:
+        raise _tcp_error(f"fetch method '{args[i - 1]}' extracts information from '{need}', none of which is "
+                         "available here")
+    return make_set_gpt0(num, 0, expr), i, None
 
 
 # --------------------------------------------------------------------------------------

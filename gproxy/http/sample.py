@@ -503,7 +503,8 @@ def _finish_args(kind: str, spec_name: str, raw: list[str], types: tuple[str, ..
         elif t == A_REG:
             out.append(w)  # compiled by the converter's check
         elif t in _RESOLVED:
-            ref = Ref(t, w, pctx.file, pctx.line, i + 1, what, pctx.argctx, pctx.proxy)
+            ref = Ref(t, w, pctx.file, pctx.line, i + 1, what, pctx.argctx, pctx.proxy,
+                      conv=spec_name if kind == "conv" else "")
             if pctx.refs is not None:
                 pctx.refs.append(ref)
             out.append(ref)
@@ -2446,3 +2447,248 @@ def _install_log_hook() -> None:
 
 
 _install_log_hook()
+
+
+# --------------------------------------------------------------------------------------
+# stick counters and tables (src/stick_table.c): sc_*, sc0_* .. sc2_*, src_*, table_*
+
+from .. import stkctr as _stk
+
+_NOSMP = object()  # smp_fetch_sc_stkctr() found nothing: the fetch has no sample
+
+
+def stick_table(sess: Any, ref: Any) -> Any:
+    """The running ``StickTable`` a table argument names (its proxy's own table when the
+    argument was empty), or None."""
+    name = ref.value if isinstance(ref, Ref) else ref
+    if not name and isinstance(ref, Ref):
+        name = ref.name or ref.proxy
+    fe = getattr(sess, "frontend", None) if sess is not None else None
+    if not name:
+        name = getattr(fe, "name", "")
+    proc = _RUNTIME[0] or getattr(fe, "process", None)
+    tables = getattr(proc, "stick_tables", None)
+    return tables.get(name) if tables else None
+
+
+def _sc_ctr(sess: Any, a: list[Any], num: int) -> Any:
+    """smp_fetch_sc_stkctr(): (table, entry or None, temporary) of counter ``num`` (-1: the
+    ``sc_`` form, whose first argument is the number; -2: ``src_``), or _NOSMP."""
+    if num == -2:
+        t = stick_table(sess, a[0] if a else None)
+        if t is None:
+            return _NOSMP
+        key = t.key_of(_f_src(sess, None, []))
+        if key is None:
+            return _NOSMP
+        return t, t.lookup(key), True
+    alt = None
+    if num == -1:
+        num = a[0] if a else 0
+        if len(a) > 1:
+            alt = a[1]
+    elif a:
+        alt = a[0]
+    c = _stk.slot(sess, num)
+    if c is None:
+        return _NOSMP
+    if alt is not None:
+        t = stick_table(sess, alt)
+        if t is None:
+            return _NOSMP
+        return t, t.lookup(c[1].key), True
+    return c[0], c[1], False
+
+
+def _sc_data(name: str, shift: int = 0) -> Callable[[Any, list[Any], int], Any]:
+    def get(sess: Any, a: list[Any], num: int) -> Any:
+        r = _sc_ctr(sess, a, num)
+        if r is _NOSMP:
+            return None
+        e = r[1]
+        if e is None:
+            return 0
+        v = _stk.value(e, name)
+        return None if v is None else v >> shift
+
+    return get
+
+
+def _sc_tracked(sess: Any, a: list[Any], num: int) -> Any:
+    return _sc_ctr(sess, a, num) is not _NOSMP
+
+
+def _sc_trackers(sess: Any, a: list[Any], num: int) -> Any:
+    r = _sc_ctr(sess, a, num)
+    if r is _NOSMP:
+        return None
+    return r[1].use if r[1] is not None else 0
+
+
+def _sc_get_gp(name: str) -> Callable[[Any, list[Any], int], Any]:
+    return _sc_data(name)
+
+
+def _sc_inc_gpc(idx: str) -> Callable[[Any, list[Any], int], Any]:
+    cnt, rate = f"gpc{idx}", f"gpc{idx}_rate"
+
+    def run(sess: Any, a: list[Any], num: int) -> Any:
+        r = _sc_ctr(sess, a, num)
+        if r is _NOSMP:
+            return None
+        t, e, _ = r
+        if e is None:
+            if num != -2:
+                return 0
+            key = t.key_of(_f_src(sess, None, []))
+            e = t.get_or_create(key) if key is not None else None  # smp_create_src_stkctr()
+            if e is None:
+                return 0
+        data = e.data
+        out = 0
+        fr = data.get(rate)
+        if fr is not None:
+            fr.add(1)
+            out = fr.curr
+        if cnt in data:
+            data[cnt] += 1
+            out = data[cnt]
+        if fr is not None or cnt in data:
+            t.touch(e)
+        return out
+
+    return run
+
+
+def _sc_clr_gpc(idx: str) -> Callable[[Any, list[Any], int], Any]:
+    cnt = f"gpc{idx}"
+
+    def run(sess: Any, a: list[Any], num: int) -> Any:
+        r = _sc_ctr(sess, a, num)
+        if r is _NOSMP:
+            return None
+        t, e, _ = r
+        if e is None:
+            if num != -2:
+                return 0
+            key = t.key_of(_f_src(sess, None, []))
+            e = t.get_or_create(key) if key is not None else None
+            if e is None:
+                return 0
+        if cnt not in e.data:
+            return None
+        old = e.data[cnt]
+        e.data[cnt] = 0
+        t.touch(e)
+        return old
+
+    return run
+
+
+#: fetch suffix -> (getter, output type, source of the src_ form, of the sc forms)
+_SC_FETCHES: dict[str, tuple[Callable[[Any, list[Any], int], Any], str, str]] = {
+    "tracked": (_sc_tracked, T_BOOL, "internal"),
+    "trackers": (_sc_trackers, T_SINT, "internal"),
+    "get_gpt0": (_sc_get_gp("gpt0"), T_SINT, "internal"),
+    "get_gpc0": (_sc_get_gp("gpc0"), T_SINT, "internal"),
+    "get_gpc1": (_sc_get_gp("gpc1"), T_SINT, "internal"),
+    "gpc0_rate": (_sc_data("gpc0_rate"), T_SINT, "internal"),
+    "gpc1_rate": (_sc_data("gpc1_rate"), T_SINT, "internal"),
+    "inc_gpc0": (_sc_inc_gpc("0"), T_SINT, "internal"),
+    "inc_gpc1": (_sc_inc_gpc("1"), T_SINT, "internal"),
+    "clr_gpc0": (_sc_clr_gpc("0"), T_SINT, "internal"),
+    "clr_gpc1": (_sc_clr_gpc("1"), T_SINT, "internal"),
+    "kbytes_in": (_sc_data("bytes_in_cnt", 10), T_SINT, "l4cli"),
+    "kbytes_out": (_sc_data("bytes_out_cnt", 10), T_SINT, "l4cli"),
+    **{n: (_sc_data(n), T_SINT, "internal") for n in (
+        "bytes_in_rate", "bytes_out_rate", "conn_cnt", "conn_cur", "conn_rate", "http_err_cnt", "http_err_rate",
+        "http_fail_cnt", "http_fail_rate", "http_req_cnt", "http_req_rate", "sess_cnt", "sess_rate")},
+}
+
+
+def _register_sc_fetches() -> None:
+    for suffix, (get, out, src) in sorted(_SC_FETCHES.items()):
+        def mk(num: int, get: Callable[[Any, list[Any], int], Any] = get) -> Callable[..., Any]:
+            return lambda sess, txn, a: get(sess, a, num)
+
+        fetch(f"sc_{suffix}", (A_SINT, A_TAB), 1, out, src)(mk(-1))
+        for n in range(_stk.MAX_SESS_STKCTR):
+            fetch(f"sc{n}_{suffix}", (A_TAB,), 0, out, src)(mk(n))
+        if suffix not in ("tracked", "trackers"):
+            fetch(f"src_{suffix}", (A_TAB,), 1, out, "l4cli")(mk(-2))
+
+
+_register_sc_fetches()
+
+
+@fetch("src_updt_conn_cnt", (A_TAB,), 1, T_SINT, "l4cli")
+def _f_src_updt_conn_cnt(sess: Any, txn: Any, a: list[Any]) -> Any:
+    """The source's entry (created if needed) gets one more connection: its new count."""
+    t = stick_table(sess, a[0] if a else None)
+    if t is None:
+        return None
+    key = t.key_of(_f_src(sess, None, []))
+    e = t.get_or_create(key) if key is not None else None
+    if e is None:
+        return None
+    if "conn_cnt" not in e.data:
+        return None
+    e.data["conn_cnt"] += 1
+    t.touch(e)
+    return e.data["conn_cnt"]
+
+
+@fetch("table_cnt", (A_TAB,), 1, T_SINT)
+def _f_table_cnt(sess: Any, txn: Any, a: list[Any]) -> Any:
+    t = stick_table(sess, a[0] if a else None)
+    return len(t.entries) if t is not None else None
+
+
+@fetch("table_avl", (A_TAB,), 1, T_SINT)
+def _f_table_avl(sess: Any, txn: Any, a: list[Any]) -> Any:
+    t = stick_table(sess, a[0] if a else None)
+    return t.size - len(t.entries) if t is not None else None
+
+
+def _table_conv(name: str, shift: int = 0) -> Callable[[Any, list[Any], Any, Any], Any]:
+    def run(v: Any, a: list[Any], s: Any, t: Any) -> Any:
+        tbl = stick_table(s, a[0] if a else None)
+        if tbl is None:
+            return None
+        key = tbl.key_of(v)
+        if key is None:
+            return None
+        e = tbl.lookup(key)
+        if e is None:
+            return 0
+        got = _stk.value(e, name)
+        return None if got is None else got >> shift
+
+    return run
+
+
+for _n in ("bytes_in_rate", "bytes_out_rate", "conn_cnt", "conn_cur", "conn_rate", "gpt0", "gpc0", "gpc1",
+           "gpc0_rate", "gpc1_rate", "http_err_cnt", "http_err_rate", "http_fail_cnt", "http_fail_rate",
+           "http_req_cnt", "http_req_rate", "server_id", "sess_cnt", "sess_rate"):
+    conv(f"table_{_n}", (A_TAB,), 1, T_ANY, T_SINT)(_table_conv(_n))
+conv("table_kbytes_in", (A_TAB,), 1, T_ANY, T_SINT)(_table_conv("bytes_in_cnt", 10))
+conv("table_kbytes_out", (A_TAB,), 1, T_ANY, T_SINT)(_table_conv("bytes_out_cnt", 10))
+
+
+@conv("table_trackers", (A_TAB,), 1, T_ANY, T_SINT)
+def _c_table_trackers(v: Any, a: list[Any], s: Any, t: Any) -> Any:
+    tbl = stick_table(s, a[0] if a else None)
+    key = tbl.key_of(v) if tbl is not None else None
+    if key is None:
+        return None
+    e = tbl.lookup(key)
+    return e.use + 1 if e is not None else 0  # haproxy 2.6 counts its own lookup's reference
+
+
+@conv("in_table", (A_TAB,), 1, T_ANY, T_BOOL)
+def _c_in_table(v: Any, a: list[Any], s: Any, t: Any) -> Any:
+    tbl = stick_table(s, a[0] if a else None)
+    key = tbl.key_of(v) if tbl is not None else None
+    if key is None:
+        return None
+    return tbl.lookup(key) is not None

@@ -264,12 +264,16 @@ def test_corpus_same_as_haproxy(entry):
 FILELESS_ALERTS = re.compile(
     r"Proxy '[^']*': (unable to find required|loop detected)|tries to use incompatible|"
     r"Proxy '[^']*': (unable to find (stick-table|store table|sync peers) '|type of fetch not usable with)|"
+    r"Proxy '[^']*': (unable to find table '[^']*' referenced by track-sc|stick-table '[^']*' uses a type "
+    r"incompatible with the 'track-sc)|^multiple argument resolution errors:$|"  # check_trk_action(), smp_resolve_args()
     r"^Error\(s\) found in configuration file : |^Fatal errors found in configuration\.$|"
     r"^Cannot open configuration file|^Failed to initialize server\(s\) addr\.$|"
     r"^Some warnings were found and 'zero-warning' is set\. Aborting\.$|"
     r"^h1-headers-case-adjust-file '|"  # the post-parser reading h1-case-adjust-file
     r"^config: (backend|proxy) '[^']*': server '[^']*' has neither service port|"  # init_srv_check()
-    r"^[Pp]roxy '[^']*': unknown http-errors section '"  # proxy_check_errors(), http_check_http_reply()
+    r"^[Pp]roxy '[^']*': unknown http-errors section '|"  # proxy_check_errors(), http_check_http_reply()
+    r"^(frontend|backend|proxy) '[^']*' : unable to find server '[^']*' referenced in a 'use-server' rule\.$|"
+    r"^Refusing to use duplicated server '"  # check_config_validity() on use-server targets, findserver()
 )
 
 

@@ -379,10 +379,12 @@ def test_warnings() -> None:
 # ------------------------------------------------------------------ references resolved after parsing
 def test_missing_userlist_and_backend_references() -> None:
     _, msgs = parse(HEAD + FE + "    http-request auth if { http_auth(nolist) }\n    acl n nbsrv(nobe) 0\n" + TAIL)
-    assert msgs[-2:] == [
-        ("ALERT: parsing [t.cfg:11]: unable to find userlist 'nolist' referenced in arg 1 of ACL keyword 'http_auth' in "
-        "proxy 'fe'."),
-        ("ALERT: parsing [t.cfg:12]: unable to find backend 'nobe' referenced in arg 1 of ACL keyword 'nbsrv' in proxy "
+    # one proxy's argument errors make one alert (smp_resolve_args(), as haproxy 2.6 prints them)
+    assert msgs[-1:] == [
+        ("ALERT: multiple argument resolution errors:\n"
+        "        parsing [t.cfg:11]: unable to find userlist 'nolist' referenced in arg 1 of ACL keyword 'http_auth' in "
+        "proxy 'fe'.\n"
+        "        parsing [t.cfg:12]: unable to find backend 'nobe' referenced in arg 1 of ACL keyword 'nbsrv' in proxy "
         "'fe'."),
     ]
 

@@ -571,8 +571,11 @@ def test_warnings() -> None:
         "WARNING: a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
         ("WARNING: parsing [t.cfg:17]: previous 'http-request' action is final and has no condition attached, further "
         "entries are NOOP."),
-        "WARNING: 'http-request track-sc0' is not implemented by gproxy yet and is ignored.",
+        "WARNING: a 'http-request' rule placed after a 'use_backend' rule will still be processed before.",
     ]
+    # the track-sc0 rule names the frontend's own table, which it does not have (as haproxy 2.6 says)
+    assert [m for m in msgs if m.startswith("ALERT")] == [
+        "ALERT: Proxy 'fe': unable to find table 'fe' referenced by track-sc0."]
 
 
 # ------------------------------------------------------------------ tcp-request
