@@ -149,16 +149,21 @@ def count_session(sess: Any) -> None:
             add(c[1].data, "sess_cnt", "sess_rate")
 
 
+def _slots(tr: Any) -> list[Any]:
+    """The (table, entry) of each counter in use: the stream's own, else the session's."""
+    out = []
+    for i in range(MAX_SESS_STKCTR):
+        c = tr.strm[i] or tr.sess[i]
+        if c is not None:
+            out.append(c)
+    return out
+
+
 def _inc(sess: Any, cnt: str, rate: str) -> None:
     tr = sess.stkctr
     if tr is None:
         return
-    for i in range(MAX_SESS_STKCTR):
-        c = tr.strm[i]
-        if c is None:
-            c = tr.sess[i]
-            if c is None:
-                continue
+    for c in _slots(tr):
         if add(c[1].data, cnt, rate):
             c[0].touch(c[1])
 
@@ -203,12 +208,7 @@ def add_bytes(sess: Any, bytes_in: int, bytes_out: int) -> None:
     tr = sess.stkctr
     if tr is None or not (bytes_in or bytes_out):
         return
-    for i in range(MAX_SESS_STKCTR):
-        c = tr.strm[i]
-        if c is None:
-            c = tr.sess[i]
-            if c is None:
-                continue
+    for c in _slots(tr):
         data = c[1].data
         hit = False
         if bytes_in:

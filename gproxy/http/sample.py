@@ -2529,21 +2529,31 @@ def _sc_get_gp(name: str) -> Callable[[Any, list[Any], int], Any]:
     return _sc_data(name)
 
 
+def _sc_writable(sess: Any, a: list[Any], num: int) -> Any:
+    """The (table, entry) a gpc-changing fetch writes: the tracked entry, or for the
+    ``src_*`` forms (``num`` -2) the source address's, created if needed
+    (smp_create_src_stkctr()); entry None when there is none (the fetch gives 0).
+    ``_NOSMP``: no sample."""
+    r = _sc_ctr(sess, a, num)
+    if r is _NOSMP:
+        return r
+    t, e, _ = r
+    if e is None and num == -2:
+        key = t.key_of(_f_src(sess, None, []))
+        e = t.get_or_create(key) if key is not None else None
+    return t, e
+
+
 def _sc_inc_gpc(idx: str) -> Callable[[Any, list[Any], int], Any]:
     cnt, rate = f"gpc{idx}", f"gpc{idx}_rate"
 
     def run(sess: Any, a: list[Any], num: int) -> Any:
-        r = _sc_ctr(sess, a, num)
+        r = _sc_writable(sess, a, num)
         if r is _NOSMP:
             return None
-        t, e, _ = r
+        t, e = r
         if e is None:
-            if num != -2:
-                return 0
-            key = t.key_of(_f_src(sess, None, []))
-            e = t.get_or_create(key) if key is not None else None  # smp_create_src_stkctr()
-            if e is None:
-                return 0
+            return 0
         data = e.data
         out = 0
         fr = data.get(rate)
@@ -2564,17 +2574,12 @@ def _sc_clr_gpc(idx: str) -> Callable[[Any, list[Any], int], Any]:
     cnt = f"gpc{idx}"
 
     def run(sess: Any, a: list[Any], num: int) -> Any:
-        r = _sc_ctr(sess, a, num)
+        r = _sc_writable(sess, a, num)
         if r is _NOSMP:
             return None
-        t, e, _ = r
+        t, e = r
         if e is None:
-            if num != -2:
-                return 0
-            key = t.key_of(_f_src(sess, None, []))
-            e = t.get_or_create(key) if key is not None else None
-            if e is None:
-                return 0
+            return 0
         if cnt not in e.data:
             return None
         old = e.data[cnt]

@@ -8,148 +8,15 @@ installed, against the real haproxy 2.6, and both must pick the same servers.
 from __future__ import annotations
 
 import http.client
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-from helpers import free_port, wait_for, wait_listening
+from helpers import free_port, wait_for
+
+from integration.sidebyside import FLAVOURS, Running, cli, srv_status
 
 pytestmark = pytest.mark.timeout(60)
-
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-FLAVOURS = ["gproxy", pytest.param("haproxy", marks=pytest.mark.skipif(HAPROXY is None, reason="needs haproxy"))]
-REPO = Path(__file__).resolve().parents[2]
-
-
-class NameServer:
-    """Says its name: in mode tcp one line on accept; in mode http a 200 whose body is
-    the name, with ``x-sid: <name>-tok``.  ``stop()`` closes the listener and every
-    connection; ``start()`` listens again on the same port."""
-
-    def __init__(self, name: str, http: bool = False, port: int = 0) -> None:
-        self.name = name
-        self.http = http
-        self.port = port or free_port()
-        self.conns: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.lsock: socket.socket | None = None
-        self.start()
-
-    def start(self) -> None:
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(64)
-        self.lsock = s
-        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
-
-    def _accept(self, s: socket.socket) -> None:
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.conns.append(c)
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c: socket.socket) -> None:
-        try:
-            if not self.http:
-                c.sendall(self.name.encode() + b"\n")
-                while c.recv(4096):
-                    pass
-                return
-            buf = b""
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    d = c.recv(4096)
-                    if not d:
-                        return
-                    buf += d
-                _, _, buf = buf.partition(b"\r\n\r\n")
-                body = self.name.encode()
-                c.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\nx-sid: %s-tok\r\n\r\n%s"
-                          % (len(body), body, body))
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def stop(self) -> None:
-        if self.lsock is not None:
-            try:
-                self.lsock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of its thread
-            except OSError:
-                pass
-            self.lsock.close()
-            self.lsock = None
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                c.close()
-            self.conns.clear()
-
-
-class Running:
-    """gproxy (``gproxy -f``) or haproxy (``haproxy -db -f``) on a config text."""
-
-    def __init__(self, flavour: str, cfg: str, tmp_path: Path, port: int) -> None:
-        path = tmp_path / f"{flavour}.cfg"
-        path.write_text(cfg)
-        cmd = [HAPROXY, "-db", "-f", str(path)] if flavour == "haproxy" else ["gproxy", "-f", str(path)]
-        if flavour == "gproxy" and not shutil.which("gproxy"):
-            cmd = [os.sys.executable, "-m", "gproxy", "-f", str(path)]
-        self.err = tmp_path / f"{flavour}.stderr"
-        with open(self.err, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                         cwd=str(tmp_path), start_new_session=True)
-        try:
-            wait_listening(port, timeout=15)
-        except AssertionError:
-            self.stop()
-            raise AssertionError(f"{flavour} did not start: {self.err.read_text()}") from None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-def _cli(sock_path: str, cmd: str) -> str:
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(sock_path)
-    s.sendall(cmd.encode() + b"\n")
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
-
-
-def _status(sock_path: str, px: str, srv: str) -> str:
-    for line in _cli(sock_path, "show stat").splitlines():
-        f = line.split(",")
-        if len(f) > 17 and f[0] == px and f[1] == srv:
-            return f[17]
-    return ""
-
 
 def _tcp_name(port: int) -> str:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
@@ -176,20 +43,6 @@ defaults
 """
 
 
-@pytest.fixture
-def servers():
-    made: list[NameServer] = []
-
-    def make(*names: str, http: bool = False) -> list[NameServer]:
-        out = [NameServer(n, http=http) for n in names]
-        made.extend(out)
-        return out
-
-    yield make
-    for s in made:
-        s.stop()
-
-
 # ---------------------------------------------------------------------- galera
 
 
@@ -213,19 +66,19 @@ listen mysql
 """
     p = Running(flavour, cfg, tmp_path, port)
     try:
-        wait_for(lambda: all(_status(sock, "mysql", s) == "UP" for s in ("db1", "db2", "db3")), timeout=10,
+        wait_for(lambda: all(srv_status(sock, "mysql", s) == "UP" for s in ("db1", "db2", "db3")), timeout=10,
                  what="all servers up")
         seen = [_tcp_name(port), _tcp_name(port)]
         db1.stop()
-        wait_for(lambda: _status(sock, "mysql", "db1").startswith("DOWN"), timeout=10, what="db1 down")
+        wait_for(lambda: srv_status(sock, "mysql", "db1").startswith("DOWN"), timeout=10, what="db1 down")
         seen += [_tcp_name(port), _tcp_name(port)]
         db1.start()
-        wait_for(lambda: _status(sock, "mysql", "db1") == "UP", timeout=10, what="db1 up again")
+        wait_for(lambda: srv_status(sock, "mysql", "db1") == "UP", timeout=10, what="db1 up again")
         seen += [_tcp_name(port), _tcp_name(port)]
         # an operator can move it back: put db2 in maintenance
-        _cli(sock, "set server mysql/db2 state maint")
+        cli(sock, "set server mysql/db2 state maint")
         seen += [_tcp_name(port)]
-        _cli(sock, "set server mysql/db2 state ready")
+        cli(sock, "set server mysql/db2 state ready")
         seen += [_tcp_name(port)]
         return seen
     finally:

@@ -10,92 +10,17 @@ in ``show table`` (the entry's ``use`` reference count included).
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import TcpEchoServer, free_port, wait_for, wait_listening
 
 from integration.httpkit import RawBackend, read_response
+from integration.sidebyside import FLAVOURS, cli
 
 pytestmark = pytest.mark.timeout(90)
-
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-FLAVOURS = ["gproxy", pytest.param("haproxy", marks=pytest.mark.skipif(HAPROXY is None, reason="needs haproxy"))]
-
-
-class Running:
-    """gproxy (``gproxy -f``) or haproxy (``haproxy -db -f``) on a config text."""
-
-    def __init__(self, flavour: str, cfg: str, tmp_path: Path, port: int) -> None:
-        path = tmp_path / f"{flavour}.cfg"
-        path.write_text(cfg)
-        if flavour == "haproxy":
-            cmd = [str(HAPROXY), "-db", "-f", str(path)]
-        elif shutil.which("gproxy"):
-            cmd = ["gproxy", "-f", str(path)]
-        else:
-            cmd = [sys.executable, "-m", "gproxy", "-f", str(path)]
-        self.err = tmp_path / f"{flavour}.stderr"
-        with open(self.err, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                         cwd=str(tmp_path), start_new_session=True, env=os.environ.copy())
-        try:
-            wait_listening(port, timeout=15)
-        except AssertionError:
-            self.stop()
-            raise AssertionError(f"{flavour} did not start: {self.err.read_text()}") from None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-@pytest.fixture
-def run(tmp_path: Path):
-    started: list[Running] = []
-
-    def start(flavour: str, cfg: str, port: int) -> Running:
-        r = Running(flavour, cfg, tmp_path, port)
-        started.append(r)
-        return r
-
-    yield start
-    for r in started:
-        r.stop()
-
-
-@pytest.fixture
-def backend():
-    b = RawBackend()
-    yield b
-    b.stop()
-
-
-def cli(sock_path: str, cmd: str) -> str:
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(sock_path)
-    s.sendall(cmd.encode() + b"\n")
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def entry(sock_path: str, table: str) -> dict[str, str]:

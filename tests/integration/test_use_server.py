@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from helpers import SyslogReceiver, free_port, wait_for
 
-from integration.test_stick import FLAVOURS, NameServer, Running, _cli, _status
+from integration.sidebyside import FLAVOURS, Running, cli, srv_status
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,20 +27,6 @@ def syslog():
     r = SyslogReceiver()
     yield r
     r.stop()
-
-
-@pytest.fixture
-def servers():
-    made: list[NameServer] = []
-
-    def make(*names: str, http: bool = False) -> list[NameServer]:
-        out = [NameServer(n, http=http) for n in names]
-        made.extend(out)
-        return out
-
-    yield make
-    for s in made:
-        s.stop()
 
 
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, str, str]:
@@ -152,14 +138,14 @@ def _run_http(flavour: str, tmp_path: Path, servers, syslog) -> tuple[list, list
     cfg = HTTP_CFG.format(sock=sock, syslog=syslog.port, port=port, s1=s1.port, s2=s2.port, s3=s3.port, dead=dead)
     p = Running(flavour, cfg, tmp_path, port)
     try:
-        wait_for(lambda: _status(sock, "web", "sd").startswith("DOWN"), timeout=10, what="sd down")
+        wait_for(lambda: srv_status(sock, "web", "sd").startswith("DOWN"), timeout=10, what="sd down")
         got = []
         n = 0
         for (path, headers), _ in HTTP_CASES:
             got.append(_get(port, path, dict(headers, **{"x-n": str(n)})))
             n += 1
-        _cli(sock, "set server web/s1 state maint")
-        wait_for(lambda: _status(sock, "web", "s1") == "MAINT", timeout=10, what="s1 in maintenance")
+        cli(sock, "set server web/s1 state maint")
+        wait_for(lambda: srv_status(sock, "web", "s1") == "MAINT", timeout=10, what="s1 in maintenance")
         for (path, headers), _ in HTTP_MAINT_CASES:
             got.append(_get(port, path, dict(headers, **{"x-n": str(n)})))
             n += 1
@@ -239,8 +225,8 @@ def _run_tcp(flavour: str, tmp_path: Path, servers, syslog) -> tuple[list[str], 
     try:
         cports: list[int] = []
         got = [_tcp_name(port, d, cports) for d, _ in TCP_CASES]
-        _cli(sock, "set server tcp/t1 state maint")
-        wait_for(lambda: _status(sock, "tcp", "t1") == "MAINT", timeout=10, what="t1 in maintenance")
+        cli(sock, "set server tcp/t1 state maint")
+        wait_for(lambda: srv_status(sock, "tcp", "t1") == "MAINT", timeout=10, what="t1 in maintenance")
         got += [_tcp_name(port, d, cports) for d, _ in TCP_MAINT_CASES]
         return got, _tcp_logs(syslog, cports)
     finally:
@@ -289,11 +275,11 @@ def _run_stick(flavour: str, tmp_path: Path, servers) -> list[str]:
             return _get(port, "/", {k.replace("_", "-"): v for k, v in h.items()})[1]
 
         out = [get(x_user="u1"), get(x_user="u2"), get(x_user="u1", x_ignore="1")]
-        _cli(sock, "set server web/s1 state maint")
-        wait_for(lambda: _status(sock, "web", "s1") == "MAINT", timeout=10, what="s1 in maintenance")
+        cli(sock, "set server web/s1 state maint")
+        wait_for(lambda: srv_status(sock, "web", "s1") == "MAINT", timeout=10, what="s1 in maintenance")
         out += [get(x_user="u1", x_force="1"), get(x_user="u1")]
-        _cli(sock, "set server web/s1 state ready")
-        wait_for(lambda: _status(sock, "web", "s1") not in ("MAINT", ""), timeout=10, what="s1 ready")
+        cli(sock, "set server web/s1 state ready")
+        wait_for(lambda: srv_status(sock, "web", "s1") not in ("MAINT", ""), timeout=10, what="s1 ready")
         out += [get(x_user="u1"), get(x_user="u3")]
         return out
     finally:
