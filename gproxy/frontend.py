@@ -14,7 +14,6 @@ stack (an mmap/munmap pair) per connection.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
@@ -23,6 +22,7 @@ from gevent.hub import get_hub
 from greenlet import greenlet as _greenlet
 
 from .config.model import Proxy, UseBackend
+from .config.values import c_strtoul_u32
 from .counters import FreqCtr, new_hrsp
 from .proxy import lenient_int_arg
 from .registry import FE_SIDE, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
@@ -38,22 +38,6 @@ def _maxconn(ctx: KwCtx, args: list[str]) -> None:
 @kw("backlog", FE_SIDE, "<conns>", "listen backlog")
 def _backlog(ctx: KwCtx, args: list[str]) -> None:
     ctx.proxy.backlog = lenient_int_arg(ctx, args)
-
-
-_STRTOUL = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-
-
-def c_strtoul_u32(text: str) -> tuple[int, str]:
-    """C ``strtoul(text, &end, 0)`` stored in an ``unsigned int``: (value, text from ``end``)."""
-    m = _STRTOUL.match(text)
-    if not m:
-        return 0, text
-    sign, digits = m.groups()
-    v = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits, 8) if digits[0] == "0" else int(digits)
-    v = min(v, (1 << 64) - 1)  # ULONG_MAX on overflow
-    if sign == "-":
-        v = -v
-    return v & 0xFFFFFFFF, text[m.end() :]
 
 
 @kw("rate-limit", PROXY_SECTIONS, "sessions <rate>", "max new sessions accepted per second on the frontend (0: no limit)")

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import lexer
+from .values import c_strtol_at
 
 __all__ = [
     "MAXNESTEDCONDS",
@@ -78,35 +79,6 @@ class CondError(Exception):
 VERSION_MAX_ELTS = 7
 
 
-def _c_strtol(s: str, i: int, base: int) -> tuple[int, int]:
-    """C strtol() on ``s[i:]``: returns (value, end index); end == i when nothing parsed."""
-    n = len(s)
-    j = i
-    while j < n and s[j] in " \t\n\v\f\r":
-        j += 1
-    neg = False
-    if j < n and s[j] in "+-":
-        neg = s[j] == "-"
-        j += 1
-    if base == 0:
-        if s[j : j + 2] in ("0x", "0X") and j + 2 < n and s[j + 2] in "0123456789abcdefABCDEF":
-            base, j = 16, j + 2
-        elif s[j : j + 1] == "0":
-            base = 8
-        else:
-            base = 10
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"[:base]
-    k = j
-    while k < n and s[k].lower() in digits:
-        k += 1
-    if k == j:
-        return 0, i
-    value = int(s[j:k], base)
-    value = -value if neg else value
-    value = max(-(2**63), min(2**63 - 1, value))  # LONG_MIN / LONG_MAX clamping
-    return value, k
-
-
 def _uint(v: int) -> int:
     return v & 0xFFFFFFFF
 
@@ -123,7 +95,7 @@ def split_version(version: str) -> list[int] | None:
     s = version + "\0"
     p = 0
     for idx in range(3):
-        v, end = _c_strtol(s, p, 10)
+        v, end = c_strtol_at(s, p, 10)
         value[idx] = _uint(v)
         p = end + 1
         if s[end] == "\0":
@@ -133,7 +105,7 @@ def split_version(version: str) -> list[int] | None:
         if s[end] != ".":
             return None
     else:
-        v, end = _c_strtol(s, p, 10)
+        v, end = c_strtol_at(s, p, 10)
         value[3] = _uint(v)
         p = end + 1
         if s[end] == "\0":
@@ -151,7 +123,7 @@ def split_version(version: str) -> list[int] | None:
             tag, p = 2, p + 3
         if tag is not None:
             value[4] = tag
-            v, end = _c_strtol(s, p, 10)
+            v, end = c_strtol_at(s, p, 10)
             value[5] = _uint(v)
             p = end + 1
             if s[end] == "\0":
@@ -165,10 +137,10 @@ def split_version(version: str) -> list[int] | None:
         tail = rest[dash + 1 :]
         if not tail:
             return None
-        v, end = _c_strtol(tail + "\0", 0, 10)
+        v, end = c_strtol_at(tail + "\0", 0, 10)
         value[6] = _uint(v) if end == len(tail) else 0
         return value
-    v, end = _c_strtol(rest + "\0", 0, 10)
+    v, end = c_strtol_at(rest + "\0", 0, 10)
     value[6] = _uint(v) if end == len(rest) else 0
     return value
 
@@ -195,13 +167,13 @@ def _openssl_version_number(version: str) -> int:
     if not version:
         return 0
     s = version + "\0"
-    major, end = _c_strtol(s, 0, 10)
+    major, end = c_strtol_at(s, 0, 10)
     if s[end] != "." or major > 0xF:
         return 0
-    minor, end = _c_strtol(s, end + 1, 10)
+    minor, end = c_strtol_at(s, end + 1, 10)
     if s[end] != "." or minor > 0xFF:
         return 0
-    fix, end = _c_strtol(s, end + 1, 10)
+    fix, end = c_strtol_at(s, end + 1, 10)
     if fix > 0xFF:
         return 0
     p = end
@@ -211,7 +183,7 @@ def _openssl_version_number(version: str) -> int:
     elif s[p] == "-":
         p += 1
         if s.startswith("beta", p):
-            status, _ = _c_strtol(s, p + 4, 10)
+            status, _ = c_strtol_at(s, p + 4, 10)
             if status > 14:
                 return 0
     else:
@@ -340,7 +312,7 @@ class _CondParser:
         while s[i] == "!":
             neg = not neg
             i = self._skip(i + 1)
-        val, end = _c_strtol(s, i, 0)
+        val, end = c_strtol_at(s, i, 0)
         if end != i:
             return 1, end, _Term("const", neg=neg, value=val != 0)
         if s[i] == "(":

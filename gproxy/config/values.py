@@ -104,6 +104,53 @@ def read_int64(s: str) -> tuple[int, int]:
     return v, i
 
 
+def c_strtol_at(s: str, i: int, base: int, unsigned: bool = False) -> tuple[int, int]:
+    """C strtol() on ``s[i:]`` (``unsigned``: strtoul()): returns (value, end index); end == i
+    when nothing parsed."""
+    n = len(s)
+    j = i
+    while j < n and s[j] in " \t\n\v\f\r":
+        j += 1
+    neg = False
+    if j < n and s[j] in "+-":
+        neg = s[j] == "-"
+        j += 1
+    if base == 0:
+        if s[j : j + 2] in ("0x", "0X") and j + 2 < n and s[j + 2] in "0123456789abcdefABCDEF":
+            base, j = 16, j + 2
+        elif s[j : j + 1] == "0":
+            base = 8
+        else:
+            base = 10
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"[:base]
+    k = j
+    while k < n and s[k].lower() in digits:
+        k += 1
+    if k == j:
+        return 0, i
+    value = int(s[j:k], base)
+    if unsigned:  # ULONG_MAX on overflow whatever the sign, else a negative number wraps
+        return (2**64 - 1 if value >= 2**64 else (-value if neg else value) % 2**64), k
+    value = -value if neg else value
+    value = max(-(2**63), min(2**63 - 1, value))  # LONG_MIN / LONG_MAX clamping
+    return value, k
+
+
+def c_strtol(text: str, base: int = 10) -> tuple[int, str]:
+    """C ``strtol(text, &end, base)``: (value, the text from ``end``); (0, text) when
+    there are no digits."""
+    v, end = c_strtol_at(text, 0, base)
+    return v, text[end:]
+
+
+def c_strtoul_u32(text: str, base: int = 0) -> tuple[int, str]:
+    """C ``strtoul(text, &end, base)`` stored in an ``unsigned int``: (value, the text
+    from ``end``).  A negative number wraps; an overflow, whatever its sign, is
+    ULONG_MAX."""
+    v, end = c_strtol_at(text, 0, base, unsigned=True)
+    return v & 0xFFFFFFFF, text[end:]
+
+
 def c_atoi(text: str) -> int:
     """C ``atoi()`` on glibc: :func:`c_atol` truncated to a 32-bit int."""
     v = c_atol(text) & 0xFFFFFFFF

@@ -1338,19 +1338,6 @@ def _a_var(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
 
 # ---- stick counters: track-sc*, sc-inc-gpc0/1, sc-set-gpt0 -------------------------------
 
-_STRTOL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]*")
-
-
-def _strtol(text: str) -> tuple[int, str]:
-    """C strtol(text, &end, 10): the value and what follows it."""
-    m = _STRTOL.match(text)
-    digits = m.group(0).strip() if m else ""
-    try:
-        return int(digits), text[m.end():] if m else text
-    except ValueError:  # no digits: nothing is consumed
-        return 0, text
-
-
 def track_sc_num(suffix: str) -> int:
     """cfg_parse_track_sc_num(): the counter number after ``track-sc`` (empty is 0)."""
     m = re.fullmatch(r"[0-9]*", suffix)
@@ -1443,7 +1430,7 @@ def parse_sc_slot(word: str) -> tuple[str, int]:
         quoted = f" '{word}'" if gpt else ""
         if rest[0] != "(":
             raise ActionError(f"invalid stick table track ID{quoted}. Expects {word if not gpt else name}(<Track ID>)")
-        n, after = _strtol(rest[1:])
+        n, after = values.c_strtol(rest[1:])
         if not after.startswith(")"):
             raise ActionError(f"invalid stick table track ID{quoted}. Expects {word if not gpt else name}(<Track ID>)")
         if not 0 <= n < stkctr.MAX_SESS_STKCTR:
@@ -1491,7 +1478,7 @@ def _sc_parse(pc: Pc, i: int, word: str) -> tuple[Callable[..., Any], int]:
         raise _Unimplemented(word.split("(", 1)[0])
     if name.startswith("sc-inc-gpc"):
         return make_inc_gpc(name[-1], num), i
-    fixed, after = _strtol(pc.arg(i))
+    fixed, after = values.c_strtol(pc.arg(i))
     if not after:
         return make_set_gpt0(num, fixed, None), i + 1
     expr, j = _sample_arg(pc, i)
@@ -1995,7 +1982,7 @@ def _tcp_stick(ctx: KwCtx, what: str, action: str, args: list[str]) -> tuple[Cal
         if name.startswith("sc-inc-gpc"):
             return make_inc_gpc(name[-1], num), 2, None
         word = args[2] if len(args) > 2 else ""
-        fixed, after = _strtol(word)
+        fixed, after = values.c_strtol(word)
         if not after:
             return make_set_gpt0(num, fixed, None), 3, None
         expr, i, _ = smp.parse_expr(args, 2, pctx)

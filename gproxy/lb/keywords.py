@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..config.values import c_atoi
+from ..config.values import c_atoi, c_strtol
 from ..registry import BE_SIDE, PROXY_SECTIONS, SECTION_KEYWORDS, ConfigError, KwCtx
 
 ALGOS_TEXT = (
@@ -27,24 +27,6 @@ ALGOS_TEXT = (
 #: algorithms that need an HTTP request (BE_LB_NEED_HTTP)
 L7_ALGOS = ("uri", "url_param", "hdr")
 HASH_FUNCS = ("sdbm", "djb2", "wt6", "crc32")
-
-_STRTOL = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-
-
-def _strtol(text: str) -> tuple[int, str]:
-    """C ``strtol(text, &end, 0)``: (value, rest of the text from ``end``)."""
-    m = _STRTOL.match(text)
-    if not m:
-        return 0, text
-    sign, digits = m.groups()
-    if digits[:2] in ("0x", "0X"):
-        v = int(digits, 16)
-    elif digits.startswith("0"):
-        v = int(digits, 8)
-    else:
-        v = int(digits)
-    return (-v if sign == "-" else v), text[m.end() :]
-
 
 def _atoi(text: str) -> int:
     m = re.match(r"\s*([+-]?\d+)", text)
@@ -62,7 +44,7 @@ def parse_balance(args: list[str]) -> tuple[str, ...]:
     if a0.startswith("random"):
         draws = 2
         if a0[6:7] == "(" and a0[7:8] != ")":
-            draws, end = _strtol(a0[7:])
+            draws, end = c_strtol(a0[7:], 0)
             if end[:1] != ")":
                 if not end:
                     raise ConfigError("balance random : missing closing parenthesis.")
