@@ -158,9 +158,7 @@ class Frontend:
     def accepted(self, listener: Any, conn: Any, addr: Any) -> None:
         self.cur_conn += 1
         self.cum_conn += 1
-        self.cum_sess += 1
-        self.conn_rate.add()
-        self.sess_rate.add()
+        self.conn_rate.add()  # the session (cum_sess, sess_rate) once tcp.accept_stage lets it on
         self.max_conn = max(self.max_conn, self.cur_conn)
         self.process.conn_started()
         if _PARKED:

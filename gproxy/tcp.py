@@ -122,8 +122,8 @@ def accept_stage(sess: Any, conn: Any, listener: Any, fe: Any, t_client: float) 
     """What HAProxy does with a new connection before either protocol, in mode tcp and
     http: the frontend's tcp-request connection rules, on the real peer address (a
     refusal resets the connection and is not logged), then the PROXY header of an
-    ``accept-proxy`` bind.  Returns "" to go on, "reject" or "PR" (bad PROXY header,
-    ``sess.term`` set)."""
+    ``accept-proxy`` bind.  Returns "" to go on (the frontend counts a session then),
+    "reject" or "PR" (bad PROXY header, ``sess.term`` set)."""
     rules = fe.spec.tcp_request_connection
     if rules and not run_tcp_connection(rules, sess):
         fe.denied_conn += 1
@@ -143,6 +143,10 @@ def accept_stage(sess: Any, conn: Any, listener: Any, fe: Any, t_client: float) 
             sess.cli_ip, sess.cli_port = src
             sess.fe_ip, sess.fe_port = dst
         sess.t_handshake = int((time.monotonic() - sess.accept_mono) * 1000)
+    # a session now (HAProxy's proxy_inc_fe_sess_ctr): stot and the rate that
+    # 'rate-limit sessions' reads leave out the connections refused above
+    fe.cum_sess += 1
+    fe.sess_rate.add()
     return ""
 
 

@@ -5,11 +5,17 @@ import socket
 import pytest
 from helpers import TcpEchoServer, free_port, wait_for
 
+from integration.sidebyside import cli
+
 pytestmark = pytest.mark.timeout(60)
 
 
 def _roundtrip(port: int, src: str = "127.0.0.1", payload: bytes = b"ping") -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0)) as s:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
+    except ConnectionResetError:  # haproxy may reset a rejected connection before connect() returns
+        return b""
+    with s:
         try:
             s.sendall(payload)
             s.shutdown(socket.SHUT_WR)
@@ -32,6 +38,7 @@ def test_connection_reject_and_backend_switching(proxy, tmp_path) -> None:
     cfg = f"""
 global
     maxconn 100
+    stats socket {tmp_path}/stats.sock level admin
 defaults
     mode tcp
     timeout connect 2s
@@ -57,6 +64,11 @@ backend b2
         # a rejected client is closed at once and never reaches a server
         assert _roundtrip(p1, src="127.0.0.2") == b""
         assert one.connections == 1 and two.connections == 1
+        # the refused connection is a connection (conn_tot, dcon), not a session (stot)
+        head, *rows = cli(str(tmp_path / "stats.sock"), "show stat").splitlines()
+        names = head.lstrip("# ").split(",")
+        fe = dict(zip(names, next(r.split(",") for r in rows if r.startswith("fe,FRONTEND,"))))
+        assert (fe["conn_tot"], fe["dcon"], fe["stot"]) == ("3", "1", "2")
     finally:
         one.stop()
         two.stop()
