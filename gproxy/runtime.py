@@ -131,8 +131,7 @@ class Process:
         return self.actconn < self.maxconn
 
     def conn_started(self) -> None:
-        self.conn_rate.add()
-        self.sess_rate.add()
+        self.conn_rate.add()  # sess_rate: once tcp.accept_stage lets the session on
         self.actconn += 1
         self.cum_conn += 1
         self.max_conn_seen = max(self.max_conn_seen, self.actconn)

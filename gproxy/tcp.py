@@ -147,6 +147,7 @@ def accept_stage(sess: Any, conn: Any, listener: Any, fe: Any, t_client: float) 
     # 'rate-limit sessions' reads leave out the connections refused above
     fe.cum_sess += 1
     fe.sess_rate.add()
+    fe.process.sess_rate.add()
     return ""
 
 

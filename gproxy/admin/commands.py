@@ -1218,6 +1218,7 @@ def _clear_timings(obj: Any, all_: bool) -> None:
 def clear_counters(process: Any, all_: bool) -> None:
     """``clear counters``: the maxima; ``clear counters all``: every counter (not the
     current values: sessions, queues, rates over the last second, states)."""
+    _clear_max_rates(process, ("conn_rate", "sess_rate"))  # MaxConnRate, MaxSessRate
     for fe in process.frontends:
         _clear_max_rates(fe, ("conn_rate", "sess_rate", "req_rate"))
         if all_:

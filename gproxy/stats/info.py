@@ -8,8 +8,7 @@ from the ``Process``, plus the three renderings (``Name: value`` lines, typed, J
 As HAProxy, a field without a value is not printed at all (HAProxy omits e.g. the SSL
 fields in a build without OpenSSL, ``ZlibMemUsage`` without zlib, ``description`` when
 unset).  gproxy omits the fields it cannot compute honestly: ``Release_date``, the memory
-pool fields, the SSL fields (gproxy has no TLS layer), ``MaxConnRate``/``MaxSessRate``
-(no process-wide rate maxima are kept), ``ZlibMemUsage``/``MaxZlibMemUsage``, ``Tasks``,
+pool fields, the SSL fields (gproxy has no TLS layer), ``ZlibMemUsage``/``MaxZlibMemUsage``, ``Tasks``,
 ``Run_queue``, ``Idle_pct`` and the process-wide byte counters.  Fields whose honest
 value is a constant of gproxy's design are printed (no pipes, no peers, no compression,
 no memory limit, one thread, no log forwarding).
@@ -139,17 +138,17 @@ FIELDS: tuple[InfoField, ...] = (
     _F(25, "PipesFree", "Current number of allocated and available pipes in this worker process", "metric", "gauge",
        "process", "u32", _const(0)),
     _F(26, "ConnRate", "Number of front connections created on this worker process over the last second", "metric",
-       "rate", "process", "u32", _sum("frontends", lambda fe: fe.conn_rate.rate())),
+       "rate", "process", "u32", lambda p: p.conn_rate.rate()),
     _F(27, "ConnRateLimit", "Hard limit for ConnRate (global.maxconnrate)", "config", "limit", "process", "u32",
        lambda p: getattr(p, "cps_lim", 0)),
     _F(28, "MaxConnRate", "Highest ConnRate reached on this worker process since started (in connections per second)",
-       "metric", "max", "process", "u32"),
+       "metric", "max", "process", "u32", lambda p: p.conn_rate.max),
     _F(29, "SessRate", "Number of sessions created on this worker process over the last second", "metric", "rate",
-       "process", "u32", _sum("frontends", lambda fe: fe.sess_rate.rate())),
+       "process", "u32", lambda p: p.sess_rate.rate()),
     _F(30, "SessRateLimit", "Hard limit for SessRate (global.maxsessrate)", "config", "limit", "process", "u32",
        lambda p: getattr(p, "sps_lim", 0)),
     _F(31, "MaxSessRate", "Highest SessRate reached on this worker process since started (in sessions per second)",
-       "metric", "rate", "process", "u32"),
+       "metric", "rate", "process", "u32", lambda p: p.sess_rate.max),
     _F(32, "SslRate", "Number of SSL connections created on this worker process over the last second", "metric",
        "rate", "process", "u32"),
     _F(33, "SslRateLimit", "Hard limit for SslRate (global.maxsslrate)", "config", "limit", "process", "u32"),
@@ -257,8 +256,8 @@ def _csv(v: Any) -> str:
 FLOAT_FIELDS: dict[str, Callable[[Any], float]] = {
     "Uptime_sec": lambda p: max(0.0, time.time() - p.start_time),
     "Start_time_sec": lambda p: float(p.start_time),
-    "ConnRate": lambda p: float(sum(fe.conn_rate.rate() for fe in p.frontends)),
-    "SessRate": lambda p: float(sum(fe.sess_rate.rate() for fe in p.frontends)),
+    "ConnRate": lambda p: float(p.conn_rate.rate()),
+    "SessRate": lambda p: float(p.sess_rate.rate()),
     "CompressBpsIn": lambda p: 0.0,
     "CompressBpsOut": lambda p: 0.0,
 }

@@ -69,6 +69,8 @@ backend b2
         names = head.lstrip("# ").split(",")
         fe = dict(zip(names, next(r.split(",") for r in rows if r.startswith("fe,FRONTEND,"))))
         assert (fe["conn_tot"], fe["dcon"], fe["stot"]) == ("3", "1", "2")
+        info = dict(line.split(": ", 1) for line in cli(str(tmp_path / "stats.sock"), "show info").splitlines() if ": " in line)
+        assert 1 <= int(info["MaxSessRate"]) <= 2 and int(info["MaxConnRate"]) >= int(info["MaxSessRate"])
     finally:
         one.stop()
         two.stop()

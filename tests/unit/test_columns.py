@@ -160,6 +160,7 @@ class FakeProcess:
     def __init__(self) -> None:
         self.maxconn = self.hard_maxconn = 1000
         self.actconn = self.cum_conn = 0
+        self.conn_rate, self.sess_rate = FreqCtr(), FreqCtr()
         self.start_time = time.time() - 5
         self.nofile = 4096
         self.stopping = False
@@ -484,7 +485,7 @@ def test_show_info_forms(proc: Any) -> None:
     assert lines[0] == "Name: gproxy"
     names = [line.split(":", 1)[0] for line in lines]
     assert names[:6] == ["Name", "Version", "Nbthread", "Nbproc", "Process_num", "Pid"]
-    assert "Uptime_sec" in names and "Release_date" not in names and "MaxConnRate" not in names
+    assert "Uptime_sec" in names and "Release_date" not in names and "MaxConnRate" in names
     assert names[-5:] == ["CumRecvLogs", "Build info", "Memmax_bytes", "Start_time_sec", "Tainted"]
     assert "description" not in names
     proc.model.glob.description = "a, b"
