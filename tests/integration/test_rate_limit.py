@@ -31,6 +31,8 @@ import pytest
 from differential.harness import HAPROXY, needs_haproxy
 from helpers import LOCALHOST, TcpEchoServer, free_port, proxy_cmd, wait_for, wait_listening
 
+from integration.sidebyside import cli
+
 pytestmark = pytest.mark.timeout(40)
 
 
@@ -140,18 +142,6 @@ def test_same_pace_as_haproxy(tmp_path, lines):
     assert abs(ours[-1] - theirs[-1]) < 0.3, (ours, theirs)
 
 
-def _cli(path: str, line: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(line.encode() + b"\n")
-        s.shutdown(socket.SHUT_WR)
-        out = b""
-        while chunk := s.recv(65536):
-            out += chunk
-    return out.decode()
-
-
 def _csv_field(csv: str, pxname: str, svname: str, column: str) -> str:
     lines = csv.splitlines()
     head = lines[0].lstrip("# ").split(",")
@@ -180,11 +170,11 @@ def test_limits_in_stats_info_and_prometheus(tmp_path, flavour):
     run, echo, sock, prom = _stats_run(cmd, tmp_path, flavour)
     try:
         wait_for(lambda: (tmp_path / f"{flavour}.sock").exists(), timeout=5, what="stats socket")
-        csv = _cli(sock, "show stat")
+        csv = cli(sock, "show stat")
         assert _csv_field(csv, "f0", "FRONTEND", "rate_lim") == "17"
         assert _csv_field(csv, "b", "BACKEND", "rate_lim") == ""
         assert _csv_field(csv, "prom", "FRONTEND", "rate_lim") == "0"
-        info = _cli(sock, "show info")
+        info = cli(sock, "show info")
         assert "\nSessRateLimit: 40\n" in info and "\nConnRateLimit: 50\n" in info
         with urllib.request.urlopen(f"http://{LOCALHOST}:{prom}/metrics", timeout=5) as r:
             metrics = r.read().decode()
@@ -192,13 +182,13 @@ def test_limits_in_stats_info_and_prometheus(tmp_path, flavour):
         assert "haproxy_process_limit_session_rate 40" in metrics
         assert "haproxy_process_limit_connection_rate 50" in metrics
         # runtime API: the global limits change (0 lifts them)
-        assert _cli(sock, "set rate-limit sessions global 7").strip() == ""
-        assert _cli(sock, "set rate-limit connections global 0").strip() == ""
-        info = _cli(sock, "show info")
+        assert cli(sock, "set rate-limit sessions global 7").strip() == ""
+        assert cli(sock, "set rate-limit connections global 0").strip() == ""
+        info = cli(sock, "show info")
         assert "\nSessRateLimit: 7\n" in info and "\nConnRateLimit: 0\n" in info
-        assert _cli(sock, "set rate-limit sessions global -1").strip() == "Value out of range."
-        assert _cli(sock, "set rate-limit sessions global").strip() == "Expects an integer value."
-        assert _cli(sock, "set rate-limit sessions").startswith("'set rate-limit' only supports :")
+        assert cli(sock, "set rate-limit sessions global -1").strip() == "Value out of range."
+        assert cli(sock, "set rate-limit sessions global").strip() == "Expects an integer value."
+        assert cli(sock, "set rate-limit sessions").startswith("'set rate-limit' only supports :")
     finally:
         run.stop()
         echo.stop()
@@ -212,7 +202,7 @@ def test_set_rate_limit_sessions_global_applies_at_once(tmp_path):
     run = _Run(proxy_cmd(), cfg, tmp_path, "set", [port])
     try:
         wait_for(lambda: (tmp_path / "g.sock").exists(), timeout=5, what="stats socket")
-        assert _cli(sock, "set rate-limit sessions global 20").strip() == ""
+        assert cli(sock, "set rate-limit sessions global 20").strip() == ""
         times = _burst([port], 24)
         assert _first_second(times) == 20, times
     finally:
@@ -234,17 +224,17 @@ def test_limited_listener_shows_waiting(tmp_path, flavour):
     socks = []
     try:
         wait_for(lambda: (tmp_path / f"{flavour}.sock").exists(), timeout=5, what="stats socket")
-        assert _csv_field(_cli(sock, "show stat"), "f0", "sock-1", "status") == "OPEN"
+        assert _csv_field(cli(sock, "show stat"), "f0", "sock-1", "status") == "OPEN"
         for _ in range(8):
             s = socket.create_connection((LOCALHOST, port), timeout=5)
             s.sendall(b"x")
             socks.append(s)
-        wait_for(lambda: _csv_field(_cli(sock, "show stat"), "f0", "FRONTEND", "stot") == "5", timeout=3,
+        wait_for(lambda: _csv_field(cli(sock, "show stat"), "f0", "FRONTEND", "stot") == "5", timeout=3,
                  what="five sessions")
-        assert _csv_field(_cli(sock, "show stat"), "f0", "sock-1", "status") == "WAITING"
-        wait_for(lambda: _csv_field(_cli(sock, "show stat"), "f0", "FRONTEND", "stot") == "8", timeout=5,
+        assert _csv_field(cli(sock, "show stat"), "f0", "sock-1", "status") == "WAITING"
+        wait_for(lambda: _csv_field(cli(sock, "show stat"), "f0", "FRONTEND", "stot") == "8", timeout=5,
                  what="eight sessions")
-        wait_for(lambda: _csv_field(_cli(sock, "show stat"), "f0", "sock-1", "status") == "OPEN", timeout=3,
+        wait_for(lambda: _csv_field(cli(sock, "show stat"), "f0", "sock-1", "status") == "OPEN", timeout=3,
                  what="listener open again")
     finally:
         for s in socks:
