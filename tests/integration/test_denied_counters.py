@@ -19,25 +19,13 @@ import pytest
 from helpers import free_port, wait_for
 
 from integration.httpkit import OK, RawBackend
+from integration.sidebyside import cli
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def _cli(path: str, cmd: str) -> str:
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(cmd.encode() + b"\n")
-        out = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                return out.decode()
-            out += d
-
-
 def _counters(path: str) -> dict[tuple[str, str], tuple[str, str]]:
-    lines = _cli(path, "show stat").split("\n")
+    lines = cli(path, "show stat").split("\n")
     hdr = lines[0][2:].split(",")
     rows = [dict(zip(hdr, ln.split(","), strict=False)) for ln in lines[1:] if ln]
     return {(r["pxname"], r["svname"]): (r["dreq"], r["dresp"]) for r in rows if r["pxname"] in ("fe", "be", "li")}

@@ -41,8 +41,9 @@ def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, str, str]:
         c.close()
 
 
-def _logs(syslog: SyslogReceiver, n: int) -> list[str]:
-    """The ``LOG <n> ...`` lines of requests 0..n-1, in request order."""
+def _logs(syslog: SyslogReceiver, keys: list[int]) -> list[str]:
+    """The ``LOG <key> ...`` lines of these requests (key: request number, or client port
+    in mode tcp), in the order of ``keys``."""
     rx = re.compile(r"LOG (\d+) (.*)$")
 
     def all_there():
@@ -51,10 +52,10 @@ def _logs(syslog: SyslogReceiver, n: int) -> list[str]:
             m = rx.search(line)
             if m:
                 got[int(m.group(1))] = m.group(2)
-        return got if len(got) >= n else None
+        return got if all(k in got for k in keys) else None
 
-    got = wait_for(all_there, timeout=15, what=f"{n} log lines")
-    return [got[i] for i in range(n)]
+    got = wait_for(all_there, timeout=15, what=f"{len(keys)} log lines")
+    return [got[k] for k in keys]
 
 
 # ---------------------------------------------------------------------- mode http
@@ -149,7 +150,7 @@ def _run_http(flavour: str, tmp_path: Path, servers, syslog) -> tuple[list, list
         for (path, headers), _ in HTTP_MAINT_CASES:
             got.append(_get(port, path, dict(headers, **{"x-n": str(n)})))
             n += 1
-        return got, _logs(syslog, n)
+        return got, _logs(syslog, list(range(n)))
     finally:
         p.stop()
 
@@ -200,22 +201,6 @@ def _tcp_name(port: int, data: bytes, cports: list[int]) -> str:
         return c.makefile("rb").readline().decode().strip()
 
 
-def _tcp_logs(syslog: SyslogReceiver, cports: list[int]) -> list[str]:
-    """The ``LOG <client port> ...`` lines of these connections, in connection order."""
-    rx = re.compile(r"LOG (\d+) (.*)$")
-
-    def all_there():
-        got = {}
-        for line in list(syslog.lines):
-            m = rx.search(line)
-            if m:
-                got[int(m.group(1))] = m.group(2)
-        return got if all(p in got for p in cports) else None
-
-    got = wait_for(all_there, timeout=15, what=f"{len(cports)} log lines")
-    return [got[p] for p in cports]
-
-
 def _run_tcp(flavour: str, tmp_path: Path, servers, syslog) -> tuple[list[str], list[str]]:
     t1, t2, t3 = servers("t1", "t2", "t3")
     port = free_port()
@@ -228,7 +213,7 @@ def _run_tcp(flavour: str, tmp_path: Path, servers, syslog) -> tuple[list[str], 
         cli(sock, "set server tcp/t1 state maint")
         wait_for(lambda: srv_status(sock, "tcp", "t1") == "MAINT", timeout=10, what="t1 in maintenance")
         got += [_tcp_name(port, d, cports) for d, _ in TCP_MAINT_CASES]
-        return got, _tcp_logs(syslog, cports)
+        return got, _logs(syslog, cports)
     finally:
         p.stop()
 
